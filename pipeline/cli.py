@@ -1,0 +1,209 @@
+"""The ``promoflag`` command line: ``score``, ``train``, ``evaluate``.
+
+Exit codes (also in the README):
+
+- 0: done, every input read;
+- 1: ``--fail-on-flag`` was given and at least one paragraph was flagged;
+- 2: usage error, a path that does not exist, no articles found, or an unusable model;
+- 3: done, but some inputs could not be read (listed in ``articles.csv`` with the reason).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import DEFAULT_MODEL_DIR, PROMOTIONAL
+
+__all__ = ["main", "EXIT_OK", "EXIT_FLAGGED", "EXIT_USAGE", "EXIT_UNREADABLE"]
+
+EXIT_OK, EXIT_FLAGGED, EXIT_USAGE, EXIT_UNREADABLE = 0, 1, 2, 3
+
+
+def _fail(message: str) -> int:
+    print(f"promoflag: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _threshold(value: str) -> float:
+    number = float(value)
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"threshold must be between 0 and 1, got {value}")
+    return number
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="promoflag",
+        description="Flag the promotional paragraphs hidden in health and medical articles.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    score = sub.add_parser("score", help="score articles and write tables and an HTML report")
+    score.add_argument("paths", nargs="+", help="article files or folders (searched recursively)")
+    score.add_argument("--out", required=True, help="output folder")
+    score.add_argument("--model", default=None, help=f"model directory (default: {DEFAULT_MODEL_DIR})")
+    score.add_argument("--threshold", type=_threshold, default=None, help="decision threshold (default: the model's)")
+    score.add_argument("--format", default="all", help="all, or a comma list of jsonl,csv,html (default: all)")
+    score.add_argument("--fail-on-flag", action="store_true", help="exit 1 when anything is flagged")
+    score.add_argument("--max-bytes", type=int, default=None, help="skip files larger than this many bytes")
+    score.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+
+    train = sub.add_parser("train", help="train a model from the labelled corpus")
+    train.add_argument("--sources", default="team,seeds", help="comma list of team,seeds,webis,medquad (default: team,seeds)")
+    train.add_argument("--out", default=str(DEFAULT_MODEL_DIR), help=f"model directory to write (default: {DEFAULT_MODEL_DIR})")
+    train.add_argument("--corpus", default=None, help="corpus folder with articles/ and labels/ (default: corpus/)")
+    train.add_argument("--medquad-groups", type=int, default=1500, help="MedQuAD documents sampled for training")
+    train.add_argument("--folds", type=int, default=4, help="grouped folds for the context stage and thresholds")
+    train.add_argument("--quiet", action="store_true")
+
+    evaluate = sub.add_parser("evaluate", help="measure a model's recipe with grouped and leave-one-source-out splits")
+    evaluate.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model directory whose recipe to measure")
+    evaluate.add_argument("--sources", default=None, help="sources to evaluate on (default: those the model was trained on)")
+    evaluate.add_argument("--folds", type=int, default=5, help="outer grouped folds")
+    evaluate.add_argument("--no-loso", action="store_true", help="skip leave-one-source-out")
+    evaluate.add_argument("--medquad-groups", type=int, default=None, help="MedQuAD documents to evaluate on")
+    evaluate.add_argument("--jobs", type=int, default=1, help="folds run in parallel")
+    evaluate.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def _progress(total: int, quiet: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="file", disable=quiet or total < 2, file=sys.stderr, leave=False)
+
+
+def _run_score(args: argparse.Namespace) -> int:
+    from .ingest import discover, read_articles
+    from .model import ModelError, load_model
+    from .report import RunWriter, parse_formats
+    from .scoring import score_batches, summarise_articles
+    from .config import MAX_FILE_BYTES
+
+    try:
+        formats = parse_formats(args.format)
+    except ValueError as exc:
+        return _fail(str(exc))
+    try:
+        files = discover(args.paths)
+    except FileNotFoundError as exc:
+        return _fail(str(exc))
+    if not files:
+        return _fail(f"no articles found in {', '.join(args.paths)} (looked for .txt, .md, .html, .htm, .jsonl)")
+    try:
+        started = time.perf_counter()
+        model = load_model(args.model)
+        load_seconds = time.perf_counter() - started
+    except (ModelError, OSError, ValueError) as exc:
+        return _fail(f"cannot load model: {exc}")
+    writer = RunWriter(args.out, formats=formats)
+    started = time.perf_counter()
+    totals = {"articles": 0, "paragraphs": 0, "flagged": 0, "flagged_articles": 0, "errors": 0}
+    errors: list[tuple[str, str]] = []
+    progress = _progress(len(files), args.quiet)
+    seen_sources: set[str] = set()
+
+    def tracked():
+        for article in read_articles(files, max_bytes=args.max_bytes or MAX_FILE_BYTES):
+            source = article.source.split(":")[0]
+            if source not in seen_sources:
+                seen_sources.add(source)
+                progress.update(1)
+            yield article
+
+    for batch, paragraphs in score_batches(tracked(), model, threshold=args.threshold):
+        article_rows = summarise_articles(batch, paragraphs)
+        writer.add(batch, paragraphs, article_rows)
+        totals["articles"] += len(batch)
+        totals["paragraphs"] += len(paragraphs)
+        totals["flagged"] += int((paragraphs["label"] == PROMOTIONAL).sum()) if len(paragraphs) else 0
+        totals["flagged_articles"] += int((article_rows["flagged"] > 0).sum())
+        for row in article_rows.itertuples(index=False):
+            if row.error:
+                errors.append((row.article, row.error))
+    progress.close()
+    totals["errors"] = len(errors)
+    summary = {**totals, "model": str(args.model or DEFAULT_MODEL_DIR),
+               "threshold": args.threshold if args.threshold is not None else model.threshold}
+    articles = writer.close(summary)
+    elapsed = time.perf_counter() - started
+    if not args.quiet:
+        _print_summary(totals, errors, articles, Path(args.out), elapsed, load_seconds)
+    if args.fail_on_flag and totals["flagged"]:
+        return EXIT_FLAGGED
+    return EXIT_UNREADABLE if errors else EXIT_OK
+
+
+def _print_summary(totals, errors, articles, out: Path, elapsed: float, load_seconds: float) -> None:
+    print(
+        f"Scored {totals['articles'] - totals['errors']} of {totals['articles']} articles "
+        f"({totals['paragraphs']} paragraphs) in {elapsed:.1f}s (model loaded in {load_seconds:.2f}s).",
+    )
+    print(f"Flagged {totals['flagged']} paragraphs as promotional in {totals['flagged_articles']} articles.")
+    top = articles[articles["flagged"] > 0].sort_values("promotional_share", ascending=False).head(5)
+    for row in top.itertuples(index=False):
+        print(f"  {row.promotional_share:6.1%}  {row.flagged:3d} flagged  {row.article}")
+    if errors:
+        print(f"Could not read {len(errors)} input(s):")
+        for article, error in errors[:10]:
+            print(f"  {article}: {error}")
+        if len(errors) > 10:
+            print(f"  ... and {len(errors) - 10} more (see articles.csv)")
+    report = out / "report.html"
+    print(f"Outputs in {out}/" + (f"; open {report}" if report.exists() else ""))
+
+
+def _sources(value: str) -> list[str]:
+    from .sources import SOURCES
+
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in SOURCES]
+    if unknown or not names:
+        raise ValueError(f"unknown source {', '.join(unknown) or value!r}; choose from {', '.join(SOURCES)}")
+    return names
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from .workflow import train_model
+
+    try:
+        sources = _sources(args.sources)
+    except ValueError as exc:
+        return _fail(str(exc))
+    corpus = Path(args.corpus) if args.corpus else None
+    if corpus is not None and not (corpus / "labels").is_dir():
+        return _fail(f"{corpus} has no labels/ folder")
+    model, path = train_model(sources, out=Path(args.out), corpus_dir=corpus, folds=args.folds,
+                              medquad_groups=args.medquad_groups, verbose=not args.quiet)
+    print(f"Model written to {path} (threshold {model.threshold:.3f}).")
+    return EXIT_OK
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from .model import ModelError
+    from .workflow import evaluate_model
+
+    try:
+        sources = _sources(args.sources) if args.sources else None
+        report = evaluate_model(Path(args.model), sources=sources, folds=args.folds, loso=not args.no_loso,
+                                medquad_groups=args.medquad_groups, n_jobs=args.jobs, verbose=not args.quiet)
+    except (ModelError, ValueError) as exc:
+        return _fail(str(exc))
+    print(json.dumps(report["summary"], indent=2))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``promoflag`` console script."""
+    args = _build_parser().parse_args(argv)
+    handlers = {"score": _run_score, "train": _run_train, "evaluate": _run_evaluate}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Paths and defaults, in one place.
+
+Every other module takes its locations and tuning constants from here, so a reader can see
+at a glance where data lives and which numbers the tool runs with.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = [
+    "PROJECT_ROOT",
+    "MODELS_DIR",
+    "DEFAULT_MODEL_DIR",
+    "CORPUS_DIR",
+    "ARTICLES_DIR",
+    "LABELS_DIR",
+    "SHARED_DIR",
+    "SEEDS_DIR",
+    "WEBIS_PATH",
+    "MEDQUAD_PATH",
+    "LABELS",
+    "PROMOTIONAL",
+    "INFORMATIONAL",
+    "ARTICLE_SUFFIXES",
+    "MAX_FILE_BYTES",
+    "BATCH_ARTICLES",
+    "NLP_BATCH_SIZE",
+    "PARAGRAPH_COLUMNS",
+    "SOURCE_MASS",
+    "ARTICLE_COLUMNS",
+]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MODELS_DIR = PROJECT_ROOT / "models"
+DEFAULT_MODEL_DIR = MODELS_DIR / "default"
+CORPUS_DIR = PROJECT_ROOT / "corpus"
+ARTICLES_DIR = CORPUS_DIR / "articles"
+LABELS_DIR = CORPUS_DIR / "labels"
+
+# Data the project reads but never copies: it sits beside the checkout.
+SHARED_DIR = Path(os.environ.get("PROMOFLAG_SHARED", PROJECT_ROOT.parent / "shared"))
+SEEDS_DIR = SHARED_DIR / "seeds"
+WEBIS_PATH = SHARED_DIR / "data" / "webis-native-ads-2024" / "responses-validation.jsonl"
+MEDQUAD_PATH = SHARED_DIR / "data" / "medquad" / "paragraphs.jsonl"
+
+PROMOTIONAL = "promotional"
+INFORMATIONAL = "informational"
+LABELS = (INFORMATIONAL, PROMOTIONAL)
+
+ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".jsonl")
+# Files above this size are skipped with a reason rather than read into memory.
+MAX_FILE_BYTES = 20 * 1024 * 1024
+# Articles handled together: bounded so that memory stays flat on large folders.
+BATCH_ARTICLES = 64
+NLP_BATCH_SIZE = 256
+
+PARAGRAPH_COLUMNS = [
+    "article",
+    "paragraph",
+    "start",
+    "end",
+    "text",
+    "score",
+    "label",
+    "cues",
+    "sentences",
+]
+ARTICLE_COLUMNS = [
+    "article",
+    "paragraphs",
+    "flagged",
+    "max_score",
+    "promotional_share",
+    "error",
+]
+
+# Training weight of the external sources, as a share of the team corpus's weight: large, far
+# more uniform data sets must not drown out the web-article-like team corpus and seeds.
+SOURCE_MASS = {"webis": 0.5, "medquad": 0.5}

@@ -1,0 +1,136 @@
+"""The context stage: rescore each paragraph in the light of its neighbours and its section.
+
+Promotion comes in blocks: a pitch heading makes the paragraphs under it suspect, a widget line
+sits among other widget lines, and the selling often closes the article. The base classifier sees
+one paragraph at a time; this stage sees, for every paragraph, the base scores around it and
+ends in a logistic regression, so its output is again a calibrated probability. It reads the
+base regression's margins (log-odds before calibration).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from .segment import HEADING, LIST_ITEM
+
+__all__ = ["CONTEXT_FEATURES", "context_features", "context_pipeline"]
+
+# Margins are clipped to this range; a missing neighbour counts as clearly informational.
+_CLIP = 12.0
+_PAD = -8.0
+CONTEXT_FEATURES = [
+    "own",
+    "sentence_max",
+    "previous",
+    "next",
+    "second_neighbours",
+    "section_heading",
+    "has_section_heading",
+    "section_max_other",
+    "after_mean",
+    "after_max",
+    "before_max",
+    "position",
+    "from_end",
+    "is_heading",
+    "is_list_item",
+    "article_length",
+    "above_article_median",
+]
+
+
+def _max_of_others(section_id: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """For each item, the largest value among the other items of its section (or the pad)."""
+    out = np.full(len(values), _PAD)
+    for section in np.unique(section_id):
+        members = np.flatnonzero(section_id == section)
+        if len(members) < 2:
+            continue
+        order = members[np.argsort(values[members])[::-1]]
+        top, second = values[order[0]], values[order[1]]
+        out[members] = top
+        out[order[0]] = second
+    return out
+
+
+def _article_features(own: np.ndarray, smax: np.ndarray, kinds: list[str]) -> np.ndarray:
+    n = len(own)
+    out = np.empty((n, len(CONTEXT_FEATURES)))
+    padded = np.concatenate([[_PAD, _PAD], smax, [_PAD, _PAD]])
+    is_heading = np.array([k == HEADING for k in kinds])
+    heading_of = np.full(n, -1)
+    current = -1
+    for i in range(n):
+        heading_of[i] = current
+        if is_heading[i]:
+            current = i
+    section_id = np.where(is_heading, np.arange(n), heading_of)
+    section_other = _max_of_others(section_id, smax)
+    suffix_max = np.maximum.accumulate(smax[::-1])[::-1]
+    suffix_sum = np.cumsum(smax[::-1])[::-1]
+    prefix_max = np.maximum.accumulate(smax)
+    median = float(np.median(smax))
+    for i in range(n):
+        after = n - i - 1
+        out[i] = (
+            own[i],
+            smax[i],
+            padded[i + 1],
+            padded[i + 3],
+            max(padded[i], padded[i + 4]),
+            smax[heading_of[i]] if heading_of[i] >= 0 else _PAD,
+            float(heading_of[i] >= 0),
+            section_other[i],
+            suffix_sum[i + 1] / after if after else _PAD,
+            suffix_max[i + 1] if after else _PAD,
+            prefix_max[i - 1] if i else _PAD,
+            i / max(n - 1, 1),
+            1.0 / (n - i),
+            float(is_heading[i]),
+            float(kinds[i] == LIST_ITEM),
+            np.log1p(n),
+            smax[i] - median,
+        )
+    return out
+
+
+def context_features(
+    article_ids: np.ndarray,
+    own: np.ndarray,
+    sentence_max: np.ndarray,
+    kinds: list[str],
+) -> np.ndarray:
+    """Context feature matrix for paragraphs listed article by article, in reading order.
+
+    Parameters
+    ----------
+    article_ids:
+        Article key of each paragraph; paragraphs of one article must be contiguous.
+    own, sentence_max:
+        Base-regression margins of each paragraph and of its most promotional sentence.
+    kinds:
+        Paragraph kinds (heading, list item, paragraph).
+    """
+    own_l = np.clip(own, -_CLIP, _CLIP)
+    smax_l = np.clip(np.maximum(own, sentence_max), -_CLIP, _CLIP)
+    blocks = []
+    ids = np.asarray(article_ids)
+    if len(ids) == 0:
+        return np.empty((0, len(CONTEXT_FEATURES)))
+    cuts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(ids)]):
+        blocks.append(_article_features(own_l[lo:hi], smax_l[lo:hi], kinds[lo:hi]))
+    return np.vstack(blocks)
+
+
+def context_pipeline(*, C: float = 1.0) -> Pipeline:
+    """Scaled logistic regression over :data:`CONTEXT_FEATURES`."""
+    return Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("classifier", LogisticRegression(C=C, class_weight="balanced", max_iter=2000)),
+        ]
+    )

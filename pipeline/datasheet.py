@@ -1,0 +1,99 @@
+"""The team corpus's datasheet: counts, and a near-duplicate check between articles.
+
+Run ``python -m pipeline.datasheet`` to recompute the tables in ``corpus/README.md`` (between the
+``datasheet`` markers) from ``corpus/catalog.csv``, the articles and their labels.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .config import CORPUS_DIR
+from .sources import read_label_files
+
+__all__ = ["shingles", "near_duplicates", "corpus_tables", "update_readme"]
+
+_START, _END = "<!-- datasheet:start -->", "<!-- datasheet:end -->"
+
+
+def shingles(text: str, n: int = 5) -> set[str]:
+    """Word n-grams of a text, lower-cased."""
+    words = re.findall(r"\w+", text.lower())
+    return {" ".join(words[i:i + n]) for i in range(max(0, len(words) - n + 1))}
+
+
+def near_duplicates(texts: dict[str, str], *, n: int = 5, run: int = 8) -> pd.DataFrame:
+    """Every pair of articles with its Jaccard similarity of word ``n``-grams and the number of
+    word ``run``-grams the two share, most similar first."""
+    grams = {name: shingles(text, n) for name, text in texts.items()}
+    runs = {name: shingles(text, run) for name, text in texts.items()}
+    rows = []
+    for a, b in itertools.combinations(sorted(texts), 2):
+        union = len(grams[a] | grams[b]) or 1
+        rows.append({"a": a, "b": b, "jaccard": len(grams[a] & grams[b]) / union,
+                     f"shared_{run}_word_runs": len(runs[a] & runs[b])})
+    return pd.DataFrame(rows).sort_values("jaccard", ascending=False, ignore_index=True)
+
+
+def _count_table(frame: pd.DataFrame, by: str) -> str:
+    table = frame.groupby(by).agg(
+        articles=("article", "nunique"), paragraphs=("label", "size"),
+        promotional=("is_promo", "sum")).sort_values("articles", ascending=False)
+    lines = [f"| {by} | articles | paragraphs | promotional |", "|---|---|---|---|"]
+    lines += [f"| {idx} | {r.articles} | {r.paragraphs} | {r.promotional} |" for idx, r in table.iterrows()]
+    return "\n".join(lines)
+
+
+def corpus_tables(corpus_dir: Path = CORPUS_DIR) -> str:
+    """Markdown tables describing the team corpus."""
+    catalog = pd.read_csv(corpus_dir / "catalog.csv")
+    labels = read_label_files([corpus_dir / "labels" / "team.jsonl"])
+    labels["is_promo"] = labels["label"] == "promotional"
+    merged = labels.merge(catalog[["article", "topic", "register", "layout"]], on="article")
+    styles = labels[labels["is_promo"]].groupby("style").size().sort_values(ascending=False)
+    partial = int(labels["promo_start"].notna().sum())
+    texts = {name: (corpus_dir / "articles" / name).read_text(encoding="utf-8") for name in catalog["article"]}
+    pairs = near_duplicates(texts)
+    top = pairs.head(5)
+    no_promo = int((catalog["promo"] == "no").sum())
+    out = [
+        f"- Articles: {len(catalog)} over {catalog['topic'].nunique()} topics, "
+        f"{catalog['register'].nunique()} registers; {no_promo} ({no_promo / len(catalog):.0%}) carry no promotion.",
+        f"- Labelled paragraphs: {len(labels)}: {int(labels['is_promo'].sum())} promotional, "
+        f"{int((~labels['is_promo']).sum())} informational; {partial} promotional paragraphs promote in "
+        "one sentence only (their `promo_start`/`promo_end` mark it).",
+        "", "### By register", "", _count_table(merged, "register"),
+        "", "### By layout", "", _count_table(merged, "layout"),
+        "", "### By topic", "", _count_table(merged, "topic"),
+        "", "### Promotional paragraphs by style", "",
+        "| style | paragraphs |", "|---|---|", *[f"| {k} | {v} |" for k, v in styles.items()],
+        "", "### Near-duplicate check", "",
+        f"Jaccard similarity of word 5-grams over all {len(pairs)} article pairs: maximum "
+        f"{pairs['jaccard'].max():.3f}, mean {pairs['jaccard'].mean():.4f}; pairs above 0.05: "
+        f"{int((pairs['jaccard'] > 0.05).sum())}. Pairs sharing any 8-word run: "
+        f"{int((pairs['shared_8_word_runs'] > 0).sum())} (at most {int(pairs['shared_8_word_runs'].max())} runs).",
+        "", "| article | article | jaccard | shared 8-word runs |", "|---|---|---|---|",
+        *[f"| {r.a} | {r.b} | {r.jaccard:.3f} | {r.shared_8_word_runs} |" for r in top.itertuples()],
+    ]
+    return "\n".join(out)
+
+
+def update_readme(corpus_dir: Path = CORPUS_DIR) -> Path:
+    """Rewrite the datasheet section of ``corpus/README.md``."""
+    path = corpus_dir / "README.md"
+    text = path.read_text(encoding="utf-8")
+    if _START not in text or _END not in text:
+        raise ValueError(f"{path} lacks the {_START} / {_END} markers")
+    head, rest = text.split(_START, 1)
+    _, tail = rest.split(_END, 1)
+    path.write_text(f"{head}{_START}\n{corpus_tables(corpus_dir)}\n{_END}{tail}", encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(f"updated {update_readme()}", file=sys.stderr)

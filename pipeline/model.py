@@ -1,0 +1,288 @@
+"""The promotional-paragraph model: spaCy preprocessing, base classifier, context stage.
+
+A :class:`PromoModel` scores a batch of articles in four steps: every paragraph goes through the
+saved spaCy pipeline (``nlp.pipe``), paragraphs and their sentences become feature rows
+(:mod:`pipeline.features`), the base scikit-learn pipeline scores every row, and the context stage
+(:mod:`pipeline.context`) turns paragraph and sentence scores plus neighbourhood into the final
+probability. A paragraph is promotional when that probability reaches the model's threshold,
+chosen on cross-validation when the model was trained.
+
+On disk a model is a directory: ``nlp/`` (spaCy config, lookups, cue patterns), ``base.skops``
+and ``context.skops`` (scikit-learn objects in skops format, loaded against an explicit list of
+trusted types, so loading runs no code), and ``model.json`` (threshold, versions, training data,
+metrics).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import sklearn
+import skops.io as sio
+import spacy
+from sklearn.pipeline import Pipeline
+from spacy.language import Language
+
+from .config import DEFAULT_MODEL_DIR, INFORMATIONAL, PARAGRAPH_COLUMNS, PROMOTIONAL
+from .context import context_features
+from .features import UnitTable, featurize
+from .ingest import Article
+from .preprocess import load_nlp, process
+
+__all__ = ["PromoModel", "ModelError", "load_model", "base_outputs", "FORMAT_VERSION"]
+
+FORMAT_VERSION = 1
+# Every type the base and context pipelines are built from; anything else in a model file is
+# refused before it is loaded.
+TRUSTED_TYPES = [
+    "numpy.dtype",
+    "numpy.ndarray",
+    "numpy.float64",
+    "numpy.int64",
+    "builtins.slice",
+    "sklearn.pipeline.Pipeline",
+    "sklearn.compose._column_transformer.ColumnTransformer",
+    "sklearn.feature_extraction.text.HashingVectorizer",
+    "sklearn.calibration.CalibratedClassifierCV",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+    "sklearn.linear_model._logistic.LogisticRegression",
+    "sklearn.preprocessing._data.StandardScaler",
+    "sklearn.utils._bunch.Bunch",
+]
+
+
+class ModelError(Exception):
+    """A model directory is missing, incomplete, or contains something untrusted."""
+
+
+def base_outputs(base: Pipeline, X) -> tuple[np.ndarray, np.ndarray]:
+    """Margins (raw decision values) of the base regression and its calibrated probabilities,
+    for feature rows already transformed by the pipeline's ``features`` step.
+
+    The context stage reads margins: the fold models it was trained on are uncalibrated, and
+    margins are on the same scale for both, whereas calibrated probabilities are not.
+    """
+    if X.shape[0] == 0:
+        return np.empty(0), np.empty(0)
+    classifier = base.named_steps["classifier"]
+    margins = classifier.calibrated_classifiers_[0].estimator.decision_function(X)
+    return margins, classifier.predict_proba(X)[:, 1]
+
+
+def _load_skops(path: Path):
+    if not path.is_file():
+        raise ModelError(f"model file missing: {path}")
+    untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+    if untrusted:
+        raise ModelError(
+            f"{path} contains types promoflag does not trust: {', '.join(sorted(untrusted))}. "
+            "It was not loaded; retrain the model with `promoflag train`."
+        )
+    return sio.load(path, trusted=TRUSTED_TYPES)
+
+
+@dataclass
+class PromoModel:
+    """A trained model: preprocessing, base classifier, context stage and decision threshold."""
+
+    nlp: Language
+    base: Pipeline
+    context: Pipeline
+    threshold: float = 0.5
+    sentence_threshold: float = 0.0  # a margin of the base regression, not a probability
+    meta: dict = field(default_factory=dict)
+
+    # -- scoring -------------------------------------------------------------------------
+    def featurize_articles(self, articles: Sequence[Article]) -> tuple[pd.DataFrame, UnitTable]:
+        """Paragraph index table and feature rows for a batch of readable articles."""
+        rows = [
+            (n, article.id, i, len(article.paragraphs), p.start, p.end, p.kind)
+            for n, article in enumerate(articles)
+            for i, p in enumerate(article.paragraphs)
+        ]
+        paragraphs = pd.DataFrame(rows, columns=["batch_article", "article", "paragraph", "count", "start", "end", "kind"])
+        texts = [articles[r[0]].text[r[4]:r[5]] for r in rows]
+        paragraphs["text"] = texts
+        docs = process(self.nlp, texts)
+        units = featurize(docs, [r[6] for r in rows], [(r[2], r[3]) for r in rows])
+        return paragraphs, units
+
+    def score_articles(self, articles: Sequence[Article], *, threshold: float | None = None) -> pd.DataFrame:
+        """Score every paragraph of the given articles (those without an error).
+
+        Returns a DataFrame with the columns of ``paragraphs.csv`` (see
+        :data:`pipeline.config.PARAGRAPH_COLUMNS`).
+        """
+        articles = [a for a in articles if a.ok]
+        if not articles:
+            return pd.DataFrame(columns=PARAGRAPH_COLUMNS)
+        paragraphs, units = self.featurize_articles(articles)
+        X = self.base.named_steps["features"].transform(units.frame)
+        margins, probabilities = base_outputs(self.base, X)
+        return self.finish(paragraphs, units, margins, probabilities, threshold=threshold)
+
+    def finish(
+        self,
+        paragraphs: pd.DataFrame,
+        units: UnitTable,
+        margins: np.ndarray,
+        probabilities: np.ndarray,
+        *,
+        threshold: float | None = None,
+    ) -> pd.DataFrame:
+        """From base outputs of every unit to labelled paragraph rows (context stage included)."""
+        threshold = self.threshold if threshold is None else threshold
+        frame = units.frame
+        own, smax = paragraph_score_arrays(frame, margins, len(paragraphs))
+        X = context_features(paragraphs["batch_article"].to_numpy(), own, smax, list(paragraphs["kind"]))
+        scores = self.context.predict_proba(X)[:, 1]
+        flagged = scores >= threshold
+        out = paragraphs[["article", "paragraph", "start", "end", "text"]].copy()
+        out["score"] = np.round(scores, 4)
+        out["label"] = np.where(flagged, PROMOTIONAL, INFORMATIONAL)
+        out["cues"] = self._explain(units, X, flagged)
+        out["sentences"] = self._flag_sentences(frame, margins, probabilities, paragraphs, flagged)
+        return out.reset_index(drop=True)
+
+    def _flag_sentences(
+        self,
+        frame: pd.DataFrame,
+        margins: np.ndarray,
+        probabilities: np.ndarray,
+        paragraphs: pd.DataFrame,
+        flagged: np.ndarray,
+    ) -> list[list[dict]]:
+        """For each flagged paragraph, the sentences that sell: those whose margin reaches the
+        sentence threshold, or else the most promotional one (article offsets, probability)."""
+        result: list[list[dict]] = [[] for _ in range(len(paragraphs))]
+        sent = frame["is_sentence"].to_numpy()
+        para_of = frame["para"].to_numpy()
+        starts, ends = frame["start"].to_numpy(), frame["end"].to_numpy()
+        offsets = paragraphs["start"].to_numpy()
+        by_para: dict[int, list[int]] = {}
+        for row in np.flatnonzero(sent & flagged[para_of]):
+            by_para.setdefault(int(para_of[row]), []).append(row)
+        for p in np.flatnonzero(flagged):
+            rows = by_para.get(int(p))
+            if not rows:  # one sentence: the paragraph is the sentence
+                result[p] = [{"start": int(offsets[p]), "end": int(paragraphs["end"].iat[p]),
+                              "score": float(round(probabilities[np.flatnonzero((para_of == p) & ~sent)[0]], 4))}]
+                continue
+            chosen = [r for r in rows if margins[r] >= self.sentence_threshold]
+            if not chosen:
+                chosen = [max(rows, key=lambda r: margins[r])]
+            result[p] = [
+                {"start": int(offsets[p] + starts[r]), "end": int(offsets[p] + ends[r]),
+                 "score": float(round(probabilities[r], 4))}
+                for r in chosen
+            ]
+        return result
+
+    def _explain(self, units: UnitTable, X: np.ndarray, flagged: np.ndarray) -> list[list[str]]:
+        """Cues behind each flagged paragraph: matched cue phrases whose weight is positive,
+        and the context that raised the score."""
+        positive = set(self.meta.get("promotional_cues", []))
+        out: list[list[str]] = []
+        for p, cues in enumerate(units.cues):
+            if not flagged[p]:
+                out.append([f"{label.lower()}: {text}" for label, text in cues if label in positive][:8])
+                continue
+            found = [f"{label.lower()}: {text}" for label, text in cues if label in positive]
+            if X[p, 5] > 0:
+                found.append("context: under a promotional heading")
+            if max(X[p, 2], X[p, 3]) > 0:
+                found.append("context: next to promotional text")
+            out.append(found[:12])
+        return out
+
+    # -- persistence ---------------------------------------------------------------------
+    def save(self, path: str | Path) -> Path:
+        """Write the model directory (created if needed) and return its path."""
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        self.nlp.to_disk(path / "nlp")
+        sio.dump(self.base, path / "base.skops")
+        sio.dump(self.context, path / "context.skops")
+        meta = {
+            **self.meta,
+            "format_version": FORMAT_VERSION,
+            "threshold": self.threshold,
+            "sentence_threshold": self.sentence_threshold,
+            "versions": library_versions(),
+        }
+        (path / "model.json").write_text(json.dumps(meta, indent=2, default=str) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path = DEFAULT_MODEL_DIR) -> PromoModel:
+        """Load a model directory, refusing files that hold untrusted types."""
+        path = Path(path)
+        meta_path = path / "model.json"
+        if not meta_path.is_file():
+            raise ModelError(f"not a promoflag model directory (no model.json): {path}")
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        _warn_on_version_mismatch(meta.get("versions", {}), path)
+        return cls(
+            nlp=load_nlp(path / "nlp"),
+            base=_load_skops(path / "base.skops"),
+            context=_load_skops(path / "context.skops"),
+            threshold=float(meta["threshold"]),
+            sentence_threshold=float(meta.get("sentence_threshold", 0.0)),
+            meta=meta,
+        )
+
+
+def paragraph_score_arrays(frame: pd.DataFrame, unit_scores: np.ndarray, n_paragraphs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each paragraph's own base score (or margin) and the maximum over it and its sentences."""
+    para = frame["para"].to_numpy()
+    sent = frame["is_sentence"].to_numpy()
+    own = np.full(n_paragraphs, -np.inf)
+    own[para[~sent]] = unit_scores[~sent]
+    smax = own.copy()
+    np.maximum.at(smax, para[sent], unit_scores[sent])
+    return own, smax
+
+
+def library_versions() -> dict[str, str]:
+    """Versions a model records, so a mismatch can be reported on load."""
+    from . import __version__
+
+    return {
+        "python": platform.python_version(),
+        "spacy": spacy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "pandas": pd.__version__,
+        "skops": sio.__version__ if hasattr(sio, "__version__") else _skops_version(),
+        "promoflag": __version__,
+    }
+
+
+def _skops_version() -> str:
+    from importlib.metadata import version
+
+    return version("skops")
+
+
+def _warn_on_version_mismatch(saved: dict, path: Path) -> None:
+    current = library_versions()
+    for name in ("scikit-learn", "spacy"):
+        if saved.get(name) and saved[name].split(".")[:2] != current[name].split(".")[:2]:
+            warnings.warn(
+                f"model {path} was built with {name} {saved[name]}, this environment has "
+                f"{current[name]}; scores may differ. Retrain with `promoflag train` to be sure.",
+                stacklevel=3,
+            )
+
+
+def load_model(path: str | Path | None = None) -> PromoModel:
+    """Load a model directory; with no path, the shipped default model."""
+    return PromoModel.load(DEFAULT_MODEL_DIR if path is None else path)
+

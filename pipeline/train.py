@@ -1,0 +1,240 @@
+"""Training: from labelled paragraphs to a :class:`~pipeline.model.PromoModel`.
+
+The workflow is prepare → fit → evaluate:
+
+1. :func:`prepare` runs the spaCy step once over every labelled paragraph and computes the
+   stateless feature matrix, so later folds only slice it;
+2. :func:`fit` trains the base classifier, gets out-of-fold base scores with splits grouped by
+   article (never a paragraph of one article on both sides), trains the context stage on them,
+   and picks the decision thresholds on out-of-fold predictions;
+3. :mod:`pipeline.evaluate` repeats :func:`fit` inside outer grouped folds to measure it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from sklearn.base import clone
+from sklearn.metrics import precision_recall_curve
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import Pipeline
+from spacy.language import Language
+
+from .config import SOURCE_MASS
+from .context import context_features, context_pipeline
+from .features import NUMERIC_COLUMNS, UnitTable, base_pipeline
+from .model import PromoModel, paragraph_score_arrays
+from .features import featurize
+from .preprocess import build_nlp, process
+
+__all__ = ["TrainingSet", "prepare", "fit", "best_f1_threshold", "data_fingerprint"]
+
+
+@dataclass
+class TrainingSet:
+    """Labelled paragraphs with their feature rows, ready for folds.
+
+    ``paragraphs`` follows :data:`pipeline.sources.PARAGRAPH_TABLE` plus ``batch_article`` (a key
+    unique to each article) and ``paragraph``; ``units``/``X``/``y`` describe every paragraph and
+    sentence row, ``units.frame["para"]`` pointing to its paragraph.
+    """
+
+    paragraphs: pd.DataFrame
+    units: UnitTable
+    X: sparse.csr_matrix
+    y: np.ndarray
+    features: object
+    nlp: Language
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def y_paragraph(self) -> np.ndarray:
+        return self.paragraphs["label"].to_numpy(dtype=int)
+
+    def subset(self, mask: np.ndarray) -> TrainingSet:
+        """The training set restricted to the paragraphs where ``mask`` is true."""
+        keep = np.flatnonzero(mask)
+        new_index = np.full(len(self.paragraphs), -1)
+        new_index[keep] = np.arange(len(keep))
+        para = self.units.frame["para"].to_numpy()
+        rows = np.flatnonzero(mask[para])
+        frame = self.units.frame.iloc[rows].copy()
+        frame["para"] = new_index[frame["para"].to_numpy()]
+        units = UnitTable(frame=frame.reset_index(drop=True), cues=[self.units.cues[i] for i in keep])
+        return TrainingSet(
+            paragraphs=self.paragraphs.iloc[keep].reset_index(drop=True),
+            units=units,
+            X=self.X[rows],
+            y=self.y[rows],
+            features=self.features,
+            nlp=self.nlp,
+        )
+
+
+def _unit_labels(paragraphs: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
+    """Sentence rows take their paragraph's label, except outside a partial promotional span."""
+    para = frame["para"].to_numpy()
+    label = paragraphs["label"].to_numpy(dtype=int)[para]
+    p_start = paragraphs["promo_start"].to_numpy(dtype=float)[para] - paragraphs["start"].to_numpy(dtype=float)[para]
+    p_end = paragraphs["promo_end"].to_numpy(dtype=float)[para] - paragraphs["start"].to_numpy(dtype=float)[para]
+    is_sentence = frame["is_sentence"].to_numpy()
+    partial = ~np.isnan(p_start)
+    overlaps = (frame["start"].to_numpy() < p_end) & (frame["end"].to_numpy() > p_start)
+    outside = is_sentence & partial & ~overlaps
+    return np.where(outside, 0, label)
+
+
+def prepare(paragraphs: pd.DataFrame, *, nlp: Language | None = None) -> TrainingSet:
+    """Preprocess labelled paragraphs once: spaCy docs, feature rows, hashed feature matrix."""
+    if paragraphs.empty:
+        raise ValueError("no labelled paragraphs to train on: is corpus/labels/ empty?")
+    nlp = nlp or build_nlp()
+    paragraphs = paragraphs.sort_values(["source", "article", "index"], kind="stable").reset_index(drop=True)
+    paragraphs["batch_article"] = paragraphs["source"].astype(str) + "/" + paragraphs["article"].astype(str)
+    paragraphs["paragraph"] = paragraphs["index"]
+    docs = process(nlp, paragraphs["text"].tolist())
+    units = featurize(docs, paragraphs["kind"].tolist(), list(zip(paragraphs["index"], paragraphs["count"])))
+    features = base_pipeline().named_steps["features"]
+    X = sparse.csr_matrix(features.fit_transform(units.frame))
+    y = _unit_labels(paragraphs, units.frame)
+    return TrainingSet(paragraphs, units, X, y, features, nlp)
+
+
+def best_f1_threshold(y: np.ndarray, scores: np.ndarray, weights: np.ndarray | None = None) -> float:
+    """The score cut-off that maximises (weighted) F1 on out-of-fold predictions."""
+    if y.sum() == 0 or y.sum() == len(y):
+        return 0.5
+    precision, recall, thresholds = precision_recall_curve(y, scores, sample_weight=weights)
+    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+    return float(thresholds[int(np.argmax(f1[:-1]))])
+
+
+def source_weights(sources: np.ndarray, mass: dict[str, float] | None = None) -> np.ndarray:
+    """Per-row training weights: 1, except that each source named in ``mass`` gets at most
+    that share of the team corpus's total weight."""
+    mass = SOURCE_MASS if mass is None else mass
+    weights = np.ones(len(sources))
+    n_team = max(int((sources == "team").sum()), 1)
+    for source, share in mass.items():
+        rows = sources == source
+        if rows.any():
+            weights[rows] = min(1.0, share * n_team / rows.sum())
+    return weights
+
+
+def _group_folds(groups: np.ndarray, n_splits: int):
+    n_groups = len(np.unique(groups))
+    return GroupKFold(n_splits=max(2, min(n_splits, n_groups))).split(np.zeros(len(groups)), groups=groups)
+
+
+def _fit_classifier(classifier, X, y, weights):
+    if isinstance(classifier, Pipeline):
+        return clone(classifier).fit(X, y, classifier__sample_weight=weights)
+    return clone(classifier).fit(X, y, sample_weight=weights)
+
+
+def fit(
+    data: TrainingSet,
+    *,
+    folds: int = 4,
+    C: float = 4.0,
+    context_C: float = 1.0,
+    source_mass: dict[str, float] | None = None,
+    meta: dict | None = None,
+) -> tuple[PromoModel, pd.DataFrame]:
+    """Train a model on a prepared training set.
+
+    Returns the model and its out-of-fold paragraph predictions (``oof_score`` from the context
+    stage, ``oof_base`` the largest base margin over the paragraph and its sentences), on which
+    the thresholds were chosen.
+    """
+    classifier = base_pipeline(C=C).named_steps["classifier"]
+    # Fold models only feed the context stage, which recalibrates: the plain regression will do.
+    fold_classifier = classifier.estimator
+    para_groups = data.paragraphs["group"].to_numpy()
+    unit_para = data.units.frame["para"].to_numpy()
+    para_weights = source_weights(data.paragraphs["source"].to_numpy(), source_mass)
+    unit_weights = para_weights[unit_para]
+    oof_units = np.zeros(len(data.y))  # margins of the fold models
+    for train_p, test_p in _group_folds(para_groups, folds):
+        train_mask = np.isin(unit_para, train_p)
+        test_mask = ~train_mask
+        if data.y[train_mask].min() == data.y[train_mask].max():
+            oof_units[test_mask] = 10.0 if data.y[train_mask][0] else -10.0
+            continue
+        model = _fit_classifier(fold_classifier, data.X[train_mask], data.y[train_mask], unit_weights[train_mask])
+        oof_units[test_mask] = model.decision_function(data.X[test_mask])
+    n = len(data.paragraphs)
+    own, smax = paragraph_score_arrays(data.units.frame, oof_units, n)
+    kinds = data.paragraphs["kind"].tolist()
+    Xc = context_features(data.paragraphs["batch_article"].to_numpy(), own, smax, kinds)
+    y_par = data.y_paragraph
+    oof_final = np.zeros(n)
+    for train_p, test_p in _group_folds(para_groups, folds):
+        stage = _fit_classifier(context_pipeline(C=context_C), Xc[train_p], y_par[train_p], para_weights[train_p])
+        oof_final[test_p] = stage.predict_proba(Xc[test_p])[:, 1]
+    threshold = best_f1_threshold(y_par, oof_final, para_weights)
+    sent = data.units.frame["is_sentence"].to_numpy()
+    sentence_threshold = best_f1_threshold(data.y[sent], oof_units[sent], unit_weights[sent]) if sent.any() else 0.5
+
+    final_classifier = _fit_classifier(classifier, data.X, data.y, unit_weights)
+    context = _fit_classifier(context_pipeline(C=context_C), Xc, y_par, para_weights)
+    base = Pipeline([("features", data.features), ("classifier", final_classifier)])
+    coef = final_classifier.calibrated_classifiers_[0].estimator.coef_[0]
+    numeric = coef[-len(NUMERIC_COLUMNS):]
+    promotional_cues = [
+        column[len("cue_"):].upper()
+        for column, weight in zip(NUMERIC_COLUMNS, numeric)
+        if column.startswith("cue_") and weight > 0
+    ]
+    model = PromoModel(
+        nlp=data.nlp,
+        base=base,
+        context=context,
+        threshold=threshold,
+        sentence_threshold=sentence_threshold,
+        meta={
+            **(meta or {}),
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "params": {"C": C, "context_C": context_C, "folds": folds,
+                       "source_mass": SOURCE_MASS if source_mass is None else source_mass},
+            "promotional_cues": promotional_cues,
+            "training_data": describe(data.paragraphs),
+        },
+    )
+    oof = data.paragraphs[["source", "article", "group", "index", "label"]].copy()
+    oof["oof_base"] = smax
+    oof["oof_score"] = oof_final
+    return model, oof
+
+
+def data_fingerprint(paragraphs: pd.DataFrame) -> str:
+    """SHA-256 over every labelled paragraph's source, article, offsets, label and text."""
+    digest = hashlib.sha256()
+    for row in paragraphs[["source", "article", "start", "end", "label", "text"]].itertuples(index=False):
+        digest.update("\x1f".join(map(str, row)).encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1e")
+    return digest.hexdigest()
+
+
+def describe(paragraphs: pd.DataFrame) -> dict:
+    """Counts per source (articles, paragraphs, promotional) and the data fingerprint."""
+    by_source = {}
+    for source, frame in paragraphs.groupby("source"):
+        by_source[str(source)] = {
+            "articles": int(frame["article"].nunique()),
+            "paragraphs": int(len(frame)),
+            "promotional": int(frame["label"].sum()),
+        }
+    return {"sources": by_source, "sha256": data_fingerprint(paragraphs)}
+
+
+def paragraph_units_for_scoring(data: TrainingSet, mask: np.ndarray) -> tuple[pd.DataFrame, UnitTable, sparse.csr_matrix]:
+    """Paragraph table, unit table and feature rows of a subset, as :meth:`PromoModel.finish` takes."""
+    part = data.subset(mask)
+    return part.paragraphs, part.units, part.X

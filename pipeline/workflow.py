@@ -1,0 +1,215 @@
+"""The train and evaluate workflows behind ``promoflag train`` and ``promoflag evaluate``.
+
+A model records its *recipe* (sources and parameters) in ``model.json``; evaluating a model
+re-runs that recipe inside grouped folds and with each source left out, so the figures describe
+how the shipped model was made, on data its folds never saw. Results go to ``metrics.json`` and
+``MODEL_CARD.md`` in the model directory, and a summary into ``model.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from .config import PROJECT_ROOT
+from .evaluate import cross_validate, leave_one_source_out, metrics_by_source, seed_acceptance
+from .model import PromoModel, library_versions
+from .sources import load_sources
+from .train import fit, prepare
+
+__all__ = ["train_model", "evaluate_model", "write_model_card", "code_version"]
+
+
+def _log(verbose: bool, message: str) -> None:
+    if verbose:
+        print(message, flush=True)
+
+
+def code_version() -> str:
+    """The git commit the code runs from (with ``+dirty`` for local changes), if known."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT,
+                                capture_output=True, text=True, timeout=5).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "pipeline"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return (commit or "unknown") + ("+dirty" if dirty else "")
+
+
+def train_model(
+    sources: Sequence[str],
+    *,
+    out: Path,
+    corpus_dir: Path | None = None,
+    folds: int = 4,
+    medquad_groups: int | None = 1500,
+    verbose: bool = True,
+) -> tuple[PromoModel, Path]:
+    """Train on the named sources and save the model directory."""
+    started = time.perf_counter()
+    paragraphs = load_sources(sources, corpus_dir=corpus_dir, medquad_groups=medquad_groups)
+    _log(verbose, f"Loaded {len(paragraphs)} labelled paragraphs from {', '.join(sources)}.")
+    data = prepare(paragraphs)
+    recipe = {"sources": list(sources), "medquad_groups": medquad_groups, "folds": folds}
+    if corpus_dir is not None:
+        recipe["corpus_dir"] = str(corpus_dir)
+    model, oof = fit(data, folds=folds, meta={"recipe": recipe, "code_version": code_version()})
+    oof["flagged"] = oof["oof_score"] >= model.threshold
+    oof = oof.rename(columns={"oof_score": "score", "label": "truth"})
+    model.meta["cv_metrics"] = {
+        "note": "out-of-fold predictions of the training folds; the thresholds were chosen on them",
+        "by_source": metrics_by_source(oof),
+    }
+    path = model.save(out)
+    _log(verbose, f"Trained in {time.perf_counter() - started:.0f}s.")
+    return model, path
+
+
+def evaluate_model(
+    model_dir: Path,
+    *,
+    sources: Sequence[str] | None = None,
+    folds: int = 5,
+    loso: bool = True,
+    medquad_groups: int | None = None,
+    n_jobs: int = 1,
+    verbose: bool = True,
+) -> dict:
+    """Measure a model's recipe; write ``metrics.json`` and ``MODEL_CARD.md`` beside it."""
+    meta_path = model_dir / "model.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    recipe = meta.get("recipe", {"sources": ["team", "seeds"], "medquad_groups": 1500, "folds": 4})
+    trained_on = list(recipe["sources"])
+    evaluated = list(dict.fromkeys(trained_on + list(sources or [])))
+    started = time.perf_counter()
+    corpus_dir = Path(recipe["corpus_dir"]) if recipe.get("corpus_dir") else None
+    paragraphs = load_sources(
+        evaluated,
+        corpus_dir=corpus_dir,
+        medquad_groups=medquad_groups if medquad_groups is not None else recipe.get("medquad_groups"),
+    )
+    data = prepare(paragraphs)
+    fit_kwargs = {"folds": recipe.get("folds", 4)}
+    in_recipe = data.paragraphs["source"].isin(trained_on).to_numpy()
+    _log(verbose, f"Grouped {folds}-fold cross-validation on {', '.join(trained_on)} ...")
+    cv = cross_validate(data.subset(in_recipe), folds=folds, n_jobs=n_jobs, **fit_kwargs)
+    report: dict = {
+        "model": str(model_dir),
+        "recipe": recipe,
+        "grouped_cv": {"folds": folds, "by_source": metrics_by_source(cv)},
+    }
+    if loso:
+        _log(verbose, "Leave-one-source-out ...")
+        held = leave_one_source_out(data, sources=evaluated, n_jobs=n_jobs, **fit_kwargs)
+        report["leave_one_source_out"] = {
+            source: metrics_by_source(frame[frame["source"] == source]).get(source, {})
+            for source, frame in held.groupby("held_out")
+        }
+        seeds = held[(held["held_out"] == "seeds") & (held["source"] == "seeds")]
+        if len(seeds):
+            report["seeds_held_out"] = seed_acceptance(seeds)
+    report["summary"] = _summary(report)
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    report["versions"] = library_versions()
+    report["code_version"] = code_version()
+    (model_dir / "metrics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    meta["evaluation"] = report["summary"]
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    write_model_card(model_dir, meta, report)
+    return report
+
+
+def _summary(report: dict) -> dict:
+    """The headline figures of an evaluation."""
+    out: dict = {}
+    for source, m in report["grouped_cv"]["by_source"].items():
+        out[f"cv/{source}"] = {k: m.get(k) for k in ("pr_auc", "precision", "recall", "f1", "recall_at_precision_90", "flagged_share") if k in m}
+        if "answer_level" in m:
+            out[f"cv/{source}"]["answer_f1"] = m["answer_level"]["f1"]
+    for source, m in report.get("leave_one_source_out", {}).items():
+        out[f"held_out/{source}"] = {k: m.get(k) for k in ("pr_auc", "precision", "recall", "f1", "recall_at_precision_90", "flagged_share") if k in m}
+        if "answer_level" in m:
+            out[f"held_out/{source}"]["answer_f1"] = m["answer_level"]["f1"]
+    if "seeds_held_out" in report:
+        out["seeds_held_out_passed"] = report["seeds_held_out"]["passed"]
+    return out
+
+
+def _table(rows: dict) -> str:
+    columns = ["pr_auc", "precision", "recall", "f1", "recall_at_precision_90", "answer_f1", "flagged_share"]
+    lines = ["| split / source | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for name, m in rows.items():
+        if not isinstance(m, dict):
+            continue
+        cells = [("" if m.get(c) is None else f"{m[c]:.3f}") for c in columns]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def write_model_card(model_dir: Path, meta: dict, report: dict) -> Path:
+    """Write ``MODEL_CARD.md``: what the model is, what it was trained on, how good it is."""
+    data = meta.get("training_data", {})
+    counts = "\n".join(
+        f"| {name} | {c['articles']} | {c['paragraphs']} | {c['promotional']} |"
+        for name, c in data.get("sources", {}).items()
+    )
+    seeds = report.get("seeds_held_out")
+    seed_text = ""
+    if seeds:
+        seed_text = (
+            "\n## Seed articles, held out of training\n\n"
+            + "\n".join(f"- {name}: {'flagged' if ok else 'NOT flagged'}" for name, ok in seeds["required_flagged"].items())
+            + "\n"
+            + "\n".join(f"- paragraphs flagged in {a}: {n}" for a, n in seeds["flagged_in_clean_articles"].items())
+            + "\n"
+        )
+    card = f"""# promoflag model card: `{model_dir.name}`
+
+Scores each paragraph of a health article as *promotional* or *informational* (see the labelling
+guideline in `corpus/README.md`). spaCy rule/lookup preprocessing (`nlp/`), a calibrated logistic
+regression over lemma n-grams, character n-grams and promotional-cue counts for paragraphs and
+sentences (`base.skops`), and a context stage over neighbouring paragraphs (`context.skops`).
+
+- Created: {meta.get('created')}; code version {meta.get('code_version')}
+- Decision threshold: {meta.get('threshold'):.4f} (maximises F1 on out-of-fold predictions of the training data);
+  sentence threshold {meta.get('sentence_threshold'):.4f}
+- Trained on: {', '.join(meta.get('recipe', {}).get('sources', []))} (recipe: `{json.dumps(meta.get('recipe', {}))}`)
+- Training data fingerprint (SHA-256): `{data.get('sha256')}`
+- Libraries: {json.dumps(meta.get('versions', {}))}
+
+## Training data
+
+| source | articles | paragraphs | promotional |
+|---|---|---|---|
+{counts}
+
+Sources: the team corpus (`corpus/`, written and labelled by the promoflag team); the five seed
+articles (`../shared/seeds`, labels in `corpus/labels/seeds.jsonl`); Webis Generated Native Ads 2024,
+Schmidt et al., WWW '24 Companion, doi:10.1145/3589335.3651489 (MIT); MedQuAD, Ben Abacha &
+Demner-Fushman, BMC Bioinformatics 2019 (CC BY 4.0). Only the sources named above were used.
+
+## Evaluation (`promoflag evaluate`, {report['grouped_cv']['folds']} grouped folds; run took {report.get('seconds')} s)
+
+Grouped cross-validation (`cv/…`) keeps every article, and for Webis every advertised product with
+its answers and their ad-free twins, inside one fold. Leave-one-source-out (`held_out/…`) trains on
+the other sources and tests on the one named. Precision, recall and F1 are at the threshold each
+fold's model chose on its own training part; PR-AUC and recall at precision 0.90 are
+threshold-free. For Webis, `answer_f1` counts an answer as promotional when any paragraph is.
+
+{_table(report['summary'])}
+{seed_text}
+## Limits
+
+- English only; trained on web-style articles, Webis chatbot answers and NIH consumer-health text.
+- Promotion without any of the usual signals (no call to action, no brand-like name, no
+  second person) is hard to see; so is a single slipped-in product sentence in a long paragraph.
+- Navigation residue and related-article links count as promotional by the guideline.
+"""
+    path = model_dir / "MODEL_CARD.md"
+    path.write_text(card, encoding="utf-8")
+    return path
+

@@ -1,0 +1,56 @@
+"""Shared fixtures: the shipped model, the seed folder, small article folders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import DEFAULT_MODEL_DIR, SEEDS_DIR
+
+
+@pytest.fixture(scope="session")
+def model():
+    from pipeline import load_model
+
+    return load_model()
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    if not SEEDS_DIR.is_dir():
+        pytest.skip(f"seed articles not found at {SEEDS_DIR}")
+    return SEEDS_DIR
+
+
+@pytest.fixture()
+def article_folder(tmp_path: Path) -> Path:
+    """A small folder with one article of each format."""
+    folder = tmp_path / "articles"
+    (folder / "nested").mkdir(parents=True)
+    (folder / "plain.txt").write_text(
+        "Vitamin D and Bone Health\n\n"
+        "Vitamin D helps the body absorb calcium. Low levels are linked to weaker bones in older adults.\n\n"
+        "Most adults need 600 to 800 IU a day, according to the NIH. Talk to your doctor before taking high doses.\n\n"
+        "Shop SunnyBone Max Gummies\n\n"
+        "Get your SunnyBone Max gummies today and save 25% with code BONES25 at sunnybone.com!\n",
+        encoding="utf-8",
+    )
+    (folder / "nested" / "page.html").write_text(
+        "<!DOCTYPE html><html><head><title>t</title><style>p{color:red}</style>"
+        "<script>var hidden = 'do not read me';</script></head><body>"
+        "<h1>Sleep &amp; Stress</h1><p>Chronic stress raises cortisol, which can disturb sleep.</p>"
+        "<ul><li>Keep a regular bedtime</li><li>Limit caffeine after noon</li></ul>"
+        "<p>Try DreamWell&trade; drops tonight &mdash; order now for free shipping!</p></body></html>",
+        encoding="utf-8",
+    )
+    (folder / "batch.jsonl").write_text(
+        '{"id": "faq-1", "text": "What is a statin?\\n\\nStatins lower LDL cholesterol by blocking an enzyme in the liver."}\n'
+        '{"id": "faq-2", "html": "<p>Flu shots are offered every autumn.</p>"}\n',
+        encoding="utf-8",
+    )
+    return folder
+
+
+def pytest_report_header(config):
+    return f"promoflag default model: {DEFAULT_MODEL_DIR}"

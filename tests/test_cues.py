@@ -1,0 +1,52 @@
+"""The spaCy preprocessing step and its promotional cues."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.preprocess import CUES_KEY, build_nlp, load_nlp
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_nlp()
+
+
+def _cues(nlp, text: str) -> set[tuple[str, str]]:
+    doc = nlp(text)
+    return {(span.label_, span.text) for span in doc.spans[CUES_KEY]}
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Get your KetoBurn kit today!", {("IMPERATIVE", "Get"), ("CTA", "Get your"), ("BRAND", "KetoBurn"), ("URGENCY", "today")}),
+        ("Use code SLEEP20 for 20% off at dreamwell.shop.", {("DISCOUNT", "code SLEEP20"), ("DISCOUNT", "20% off"), ("URL", "dreamwell.shop")}),
+        ("Only $24.99 per bottle.", {("PRICE", "$24.99"), ("PRICE", "per bottle")}),
+        ("Recommended by SafeRest.org", {("RECOMMENDED", "Recommended by"), ("URL", "SafeRest.org")}),
+        ("This post is sponsored by Verdant Labs.", {("SPONSORED", "sponsored")}),
+        ("Talk to your doctor before you start.", {("CARE_ADVICE", "Talk to your doctor")}),
+        ("Previous", {("NAVIGATION", "Previous")}),
+    ],
+)
+def test_cues_found(nlp, text, expected):
+    assert expected <= _cues(nlp, text)
+
+
+def test_imperative_only_at_sentence_start(nlp):
+    cues = _cues(nlp, "Researchers try to get better data. Try it now.")
+    assert ("IMPERATIVE", "Try") in cues
+    assert not any(label == "IMPERATIVE" and text == "try" for label, text in cues)
+
+
+def test_lemmas_come_from_lookup_tables(nlp):
+    doc = nlp("The studies were running")
+    assert [t.lemma_ for t in doc][1:] == ["study", "be", "run"]
+
+
+def test_pipeline_round_trips_with_its_patterns(nlp, tmp_path):
+    nlp.to_disk(tmp_path / "nlp")
+    again = load_nlp(tmp_path / "nlp")
+    assert again.pipe_names == nlp.pipe_names
+    text = "Order now and claim your free trial at calmcove.health"
+    assert _cues(again, text) == _cues(nlp, text)
