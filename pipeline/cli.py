@@ -75,7 +75,8 @@ def _build_parser() -> argparse.ArgumentParser:
 def _progress(total: int, quiet: bool):
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="file", disable=quiet or total < 2, file=sys.stderr, leave=False)
+    # disable=None: no bar when stderr is not a terminal (logs, CI).
+    return tqdm(total=total, unit="file", disable=True if quiet else None, file=sys.stderr, leave=False)
 
 
 def _run_score(args: argparse.Namespace) -> int:

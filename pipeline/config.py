@@ -78,4 +78,4 @@ ARTICLE_COLUMNS = [
 
 # Training weight of the external sources, as a share of the team corpus's weight: large, far
 # more uniform data sets must not drown out the web-article-like team corpus and seeds.
-SOURCE_MASS = {"webis": 0.5, "medquad": 0.5}
+SOURCE_MASS = {"webis": 0.3, "medquad": 0.5}

@@ -139,9 +139,11 @@ def _token_patterns() -> list[tuple[str, list[dict]]]:
         ("TESTIMONIAL", [_lower_in(["customers", "clients", "users", "patients", "reviewers", "buyers"]),
                          _lower_in(["say", "love", "rave", "report", "agree", "swear"])]),
         ("TESTIMONIAL", [_lower_in(["verified"]), _lower_in(["buyer", "purchase", "customer", "review"])]),
-        ("TESTIMONIAL", [{"ORTH": {"IN": ["—", "–", "-", "~"]}, "IS_SENT_START": False},
-                         {"IS_TITLE": True}, {"IS_TITLE": True, "OP": "?"}, {"ORTH": {"IN": [",", "."]}, "OP": "?"},
-                         {"IS_TITLE": True, "OP": "?"}, {"IS_PUNCT": True, "OP": "?"}, {"IS_SPACE": True, "OP": "?"}]),
+        # An attribution after a quotation: "..." — Dana R., Denver (a plain hyphen only right
+        # after a closing quote, so that inline "- Item" lists do not look like testimonials).
+        ("TESTIMONIAL", [{"ORTH": {"IN": ["—", "–", "~"]}, "IS_SENT_START": False},
+                         {"IS_TITLE": True}, {"IS_TITLE": True, "OP": "?"}, {"ORTH": {"IN": [",", "."]}, "OP": "?"}]),
+        ("TESTIMONIAL", [{"ORTH": {"IN": ['"', "”", "'", "’"]}}, {"ORTH": {"IN": ["-", "—", "–", "~"]}}, {"IS_TITLE": True}]),
         ("SPONSORED", [_lower_in(["sponsored", "affiliate", "affiliates", "commission", "commissions", "advertorial", "advertisement", "partnership", "partnered", "kickback"])]),
         ("SPONSORED", [_lower_in(["paid"]), _lower_in(["partnership", "promotion", "post", "placement"])]),
         ("SPONSORED", [_lower_in(["in"]), _lower_in(["partnership"]), _lower_in(["with"])]),

@@ -48,8 +48,11 @@ def _run_fold(data: TrainingSet, train_mask: np.ndarray, fit_kwargs: dict) -> pd
     return score_subset(model, data, ~train_mask)
 
 
-def cross_validate(data: TrainingSet, *, folds: int = 5, n_jobs: int = 1, **fit_kwargs) -> pd.DataFrame:
-    """Out-of-fold predictions for every paragraph, folds grouped by ``group``."""
+def cross_validate(
+    data: TrainingSet, *, folds: int = 5, n_jobs: int = 1, fit_kwargs: dict | None = None
+) -> pd.DataFrame:
+    """Out-of-fold predictions for every paragraph, folds grouped by ``group``; ``fit_kwargs``
+    go to :func:`pipeline.train.fit` in every fold."""
     groups = data.paragraphs["group"].to_numpy()
     n_splits = max(2, min(folds, len(np.unique(groups))))
     masks = []
@@ -57,7 +60,7 @@ def cross_validate(data: TrainingSet, *, folds: int = 5, n_jobs: int = 1, **fit_
         mask = np.zeros(len(groups), dtype=bool)
         mask[train] = True
         masks.append(mask)
-    parts = Parallel(n_jobs=n_jobs)(delayed(_run_fold)(data, m, fit_kwargs) for m in masks)
+    parts = Parallel(n_jobs=n_jobs)(delayed(_run_fold)(data, m, fit_kwargs or {}) for m in masks)
     for fold, part in enumerate(parts):
         part["fold"] = fold
     return pd.concat(parts, ignore_index=True)
@@ -69,7 +72,7 @@ def leave_one_source_out(
     sources: Sequence[str] | None = None,
     train_sources: Sequence[str] | None = None,
     n_jobs: int = 1,
-    **fit_kwargs,
+    fit_kwargs: dict | None = None,
 ) -> pd.DataFrame:
     """For each source, train on the training sources other than it and predict it.
 
@@ -81,7 +84,7 @@ def leave_one_source_out(
     mix = np.isin(present, list(train_sources)) if train_sources is not None else np.ones(len(present), bool)
     masks = [(mix & (present != source), source) for source in sources]
     masks = [(m, source) for m, source in masks if m.any() and data.y_paragraph[m].any()]
-    parts = Parallel(n_jobs=n_jobs)(delayed(_run_fold)(data, m, fit_kwargs) for m, _ in masks)
+    parts = Parallel(n_jobs=n_jobs)(delayed(_run_fold)(data, m, fit_kwargs or {}) for m, _ in masks)
     for (_, source), part in zip(masks, parts):
         part["held_out"] = source
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

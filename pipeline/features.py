@@ -170,7 +170,7 @@ def featurize(
     return UnitTable(frame=frame, cues=cues)
 
 
-def base_pipeline(*, C: float = 4.0, n_features: int = N_HASH_FEATURES) -> Pipeline:
+def base_pipeline(*, C: float = 1.0, n_features: int = N_HASH_FEATURES) -> Pipeline:
     """The paragraph/sentence classifier: hashed lemma and character n-grams plus numeric cues,
     ending in a logistic regression calibrated with sigmoid scaling."""
     features = ColumnTransformer(

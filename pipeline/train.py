@@ -142,7 +142,7 @@ def fit(
     data: TrainingSet,
     *,
     folds: int = 4,
-    C: float = 4.0,
+    C: float = 1.0,
     context_C: float = 1.0,
     source_mass: dict[str, float] | None = None,
     meta: dict | None = None,

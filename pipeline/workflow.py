@@ -96,7 +96,7 @@ def evaluate_model(
     fit_kwargs = {"folds": recipe.get("folds", 4)}
     in_recipe = data.paragraphs["source"].isin(trained_on).to_numpy()
     _log(verbose, f"Grouped {folds}-fold cross-validation on {', '.join(trained_on)} ...")
-    cv = cross_validate(data.subset(in_recipe), folds=folds, n_jobs=n_jobs, **fit_kwargs)
+    cv = cross_validate(data.subset(in_recipe), folds=folds, n_jobs=n_jobs, fit_kwargs=fit_kwargs)
     report: dict = {
         "model": str(model_dir),
         "recipe": recipe,
@@ -104,7 +104,8 @@ def evaluate_model(
     }
     if loso:
         _log(verbose, "Leave-one-source-out ...")
-        held = leave_one_source_out(data, sources=evaluated, n_jobs=n_jobs, **fit_kwargs)
+        held = leave_one_source_out(data, sources=evaluated, train_sources=trained_on, n_jobs=n_jobs,
+                                    fit_kwargs=fit_kwargs)
         report["leave_one_source_out"] = {
             source: metrics_by_source(frame[frame["source"] == source]).get(source, {})
             for source, frame in held.groupby("held_out")
