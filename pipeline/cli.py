@@ -59,6 +59,9 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--corpus", default=None, help="corpus folder with articles/ and labels/ (default: corpus/)")
     train.add_argument("--medquad-groups", type=int, default=1500, help="MedQuAD documents sampled for training")
     train.add_argument("--folds", type=int, default=4, help="grouped folds for the context stage and thresholds")
+    train.add_argument("--C", type=float, default=1.0, help="inverse regularisation of the base regression")
+    train.add_argument("--source-mass", default=None,
+                       help="weight cap of external sources relative to the team corpus, e.g. webis=0.3,medquad=0.5")
     train.add_argument("--quiet", action="store_true")
 
     evaluate = sub.add_parser("evaluate", help="measure a model's recipe with grouped and leave-one-source-out splits")
@@ -68,6 +71,8 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--no-loso", action="store_true", help="skip leave-one-source-out")
     evaluate.add_argument("--medquad-groups", type=int, default=None, help="MedQuAD documents to evaluate on")
     evaluate.add_argument("--jobs", type=int, default=1, help="folds run in parallel")
+    evaluate.add_argument("--mixes", default=None,
+                          help="instead: compare training mixes on held-out sources, e.g. 'team,seeds;team,seeds,webis'")
     evaluate.add_argument("--quiet", action="store_true")
     return parser
 
@@ -80,11 +85,11 @@ def _progress(total: int, quiet: bool):
 
 
 def _run_score(args: argparse.Namespace) -> int:
+    from .config import MAX_FILE_BYTES
     from .ingest import discover, read_articles
     from .model import ModelError, load_model
     from .report import RunWriter, parse_formats
     from .scoring import score_batches, summarise_articles
-    from .config import MAX_FILE_BYTES
 
     try:
         formats = parse_formats(args.format)
@@ -107,17 +112,14 @@ def _run_score(args: argparse.Namespace) -> int:
     totals = {"articles": 0, "paragraphs": 0, "flagged": 0, "flagged_articles": 0, "errors": 0}
     errors: list[tuple[str, str]] = []
     progress = _progress(len(files), args.quiet)
-    seen_sources: set[str] = set()
 
-    def tracked():
-        for article in read_articles(files, max_bytes=args.max_bytes or MAX_FILE_BYTES):
-            source = article.source.split(":")[0]
-            if source not in seen_sources:
-                seen_sources.add(source)
-                progress.update(1)
-            yield article
+    def counted(items):
+        for item in items:
+            yield item
+            progress.update(1)
 
-    for batch, paragraphs in score_batches(tracked(), model, threshold=args.threshold):
+    articles = read_articles(counted(files), max_bytes=args.max_bytes or MAX_FILE_BYTES)
+    for batch, paragraphs in score_batches(articles, model, threshold=args.threshold):
         article_rows = summarise_articles(batch, paragraphs)
         writer.add(batch, paragraphs, article_rows)
         totals["articles"] += len(batch)
@@ -169,6 +171,17 @@ def _sources(value: str) -> list[str]:
     return names
 
 
+def _source_mass(value: str) -> dict[str, float]:
+    mass = {}
+    for item in value.split(","):
+        name, _, share = item.partition("=")
+        try:
+            mass[name.strip()] = float(share)
+        except ValueError:
+            raise ValueError(f"bad --source-mass item {item!r}; write source=share, e.g. webis=0.3") from None
+    return mass
+
+
 def _run_train(args: argparse.Namespace) -> int:
     from .workflow import train_model
 
@@ -179,7 +192,12 @@ def _run_train(args: argparse.Namespace) -> int:
     corpus = Path(args.corpus) if args.corpus else None
     if corpus is not None and not (corpus / "labels").is_dir():
         return _fail(f"{corpus} has no labels/ folder")
-    model, path = train_model(sources, out=Path(args.out), corpus_dir=corpus, folds=args.folds,
+    try:
+        mass = _source_mass(args.source_mass) if args.source_mass else None
+    except ValueError as exc:
+        return _fail(str(exc))
+    model, path = train_model(sources, out=Path(args.out), corpus_dir=corpus, folds=args.folds, C=args.C,
+                              source_mass=mass,
                               medquad_groups=args.medquad_groups, verbose=not args.quiet)
     print(f"Model written to {path} (threshold {model.threshold:.3f}).")
     return EXIT_OK
@@ -187,8 +205,19 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from .model import ModelError
-    from .workflow import evaluate_model
+    from .workflow import compare_mixes, evaluate_model
 
+    if args.mixes:
+        try:
+            mixes = [_sources(mix) for mix in args.mixes.split(";") if mix.strip()]
+        except ValueError as exc:
+            return _fail(str(exc))
+        result = compare_mixes(mixes, medquad_groups=args.medquad_groups or 1500, n_jobs=args.jobs,
+                               verbose=not args.quiet)
+        out = Path(args.model) / "mixes.json"
+        out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(json.dumps(result, indent=2))
+        return EXIT_OK
     try:
         sources = _sources(args.sources) if args.sources else None
         report = evaluate_model(Path(args.model), sources=sources, folds=args.folds, loso=not args.no_loso,

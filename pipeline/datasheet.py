@@ -16,7 +16,7 @@ import pandas as pd
 from .config import CORPUS_DIR
 from .sources import read_label_files
 
-__all__ = ["shingles", "near_duplicates", "corpus_tables", "update_readme"]
+__all__ = ["shingles", "near_duplicates", "name_spread", "corpus_tables", "update_readme"]
 
 _START, _END = "<!-- datasheet:start -->", "<!-- datasheet:end -->"
 
@@ -40,6 +40,21 @@ def near_duplicates(texts: dict[str, str], *, n: int = 5, run: int = 8) -> pd.Da
     return pd.DataFrame(rows).sort_values("jaccard", ascending=False, ignore_index=True)
 
 
+_NAME = re.compile(
+    r"\b([A-Z][a-z]+[A-Z]\w*|[A-Z]{4,}\w*|\w+(?=[™®])|[\w-]+\.(?:com|health|shop|app|co|care|life|news|store))"
+)
+
+
+def name_spread(labels: pd.DataFrame, texts: dict[str, str]) -> pd.Series:
+    """For every brand-like name in promotional paragraphs (CamelCase, all caps, ™/®, domains),
+    the number of articles it appears in, most widespread first."""
+    articles: dict[str, set[str]] = {}
+    for row in labels[labels["label"] == "promotional"].itertuples():
+        for match in _NAME.finditer(texts[row.article][row.start:row.end]):
+            articles.setdefault(match.group(1).lower(), set()).add(row.article)
+    return pd.Series({name: len(found) for name, found in articles.items()}).sort_values(ascending=False)
+
+
 def _count_table(frame: pd.DataFrame, by: str) -> str:
     table = frame.groupby(by).agg(
         articles=("article", "nunique"), paragraphs=("label", "size"),
@@ -60,6 +75,8 @@ def corpus_tables(corpus_dir: Path = CORPUS_DIR) -> str:
     texts = {name: (corpus_dir / "articles" / name).read_text(encoding="utf-8") for name in catalog["article"]}
     pairs = near_duplicates(texts)
     top = pairs.head(5)
+    spread = name_spread(labels, texts)
+    widespread = spread[spread > 2]
     no_promo = int((catalog["promo"] == "no").sum())
     out = [
         f"- Articles: {len(catalog)} over {catalog['topic'].nunique()} topics, "
@@ -79,6 +96,10 @@ def corpus_tables(corpus_dir: Path = CORPUS_DIR) -> str:
         f"{int((pairs['shared_8_word_runs'] > 0).sum())} (at most {int(pairs['shared_8_word_runs'].max())} runs).",
         "", "| article | article | jaccard | shared 8-word runs |", "|---|---|---|---|",
         *[f"| {r.a} | {r.b} | {r.jaccard:.3f} | {r.shared_8_word_runs} |" for r in top.itertuples()],
+        "", "### Invented names", "",
+        f"{len(spread)} brand-like names (CamelCase, all caps, ™/®, domains) occur in promotional "
+        f"paragraphs; {int((spread == 1).sum())} in one article, {int((spread == 2).sum())} in two, "
+        f"{len(widespread)} in more than two" + (f" ({', '.join(widespread.index[:10])})." if len(widespread) else "."),
     ]
     return "\n".join(out)
 

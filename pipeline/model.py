@@ -31,7 +31,7 @@ from sklearn.pipeline import Pipeline
 from spacy.language import Language
 
 from .config import DEFAULT_MODEL_DIR, INFORMATIONAL, PARAGRAPH_COLUMNS, PROMOTIONAL
-from .context import context_features
+from .context import CONTEXT_FEATURES, context_features
 from .features import UnitTable, featurize
 from .ingest import Article
 from .preprocess import load_nlp, process
@@ -187,19 +187,19 @@ class PromoModel:
         return result
 
     def _explain(self, units: UnitTable, X: np.ndarray, flagged: np.ndarray) -> list[list[str]]:
-        """Cues behind each flagged paragraph: matched cue phrases whose weight is positive,
-        and the context that raised the score."""
+        """Cues behind each paragraph: matched cue phrases of the kinds the base model weighs
+        towards promotional, and, for flagged paragraphs, the context that raised the score."""
         positive = set(self.meta.get("promotional_cues", []))
+        heading = X[:, CONTEXT_FEATURES.index("section_heading")]
+        neighbours = np.maximum(X[:, CONTEXT_FEATURES.index("previous")], X[:, CONTEXT_FEATURES.index("next")])
         out: list[list[str]] = []
         for p, cues in enumerate(units.cues):
-            if not flagged[p]:
-                out.append([f"{label.lower()}: {text}" for label, text in cues if label in positive][:8])
-                continue
             found = [f"{label.lower()}: {text}" for label, text in cues if label in positive]
-            if X[p, 5] > 0:
-                found.append("context: under a promotional heading")
-            if max(X[p, 2], X[p, 3]) > 0:
-                found.append("context: next to promotional text")
+            if flagged[p]:
+                if heading[p] > 0:
+                    found.append("context: under a promotional heading")
+                if neighbours[p] > 0:
+                    found.append("context: next to promotional text")
             out.append(found[:12])
         return out
 

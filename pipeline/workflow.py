@@ -14,13 +14,13 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import PROJECT_ROOT
+from .config import PROJECT_ROOT, SOURCE_MASS
 from .evaluate import cross_validate, leave_one_source_out, metrics_by_source, seed_acceptance
 from .model import PromoModel, library_versions
 from .sources import load_sources
 from .train import fit, prepare
 
-__all__ = ["train_model", "evaluate_model", "write_model_card", "code_version"]
+__all__ = ["train_model", "evaluate_model", "compare_mixes", "write_model_card", "code_version"]
 
 
 def _log(verbose: bool, message: str) -> None:
@@ -47,17 +47,26 @@ def train_model(
     corpus_dir: Path | None = None,
     folds: int = 4,
     medquad_groups: int | None = 1500,
+    C: float = 1.0,
+    source_mass: dict[str, float] | None = None,
     verbose: bool = True,
 ) -> tuple[PromoModel, Path]:
-    """Train on the named sources and save the model directory."""
+    """Train on the named sources and save the model directory.
+
+    ``C`` is the base regression's inverse regularisation; ``source_mass`` caps the weight of
+    external sources relative to the team corpus (default :data:`pipeline.config.SOURCE_MASS`).
+    """
     started = time.perf_counter()
     paragraphs = load_sources(sources, corpus_dir=corpus_dir, medquad_groups=medquad_groups)
     _log(verbose, f"Loaded {len(paragraphs)} labelled paragraphs from {', '.join(sources)}.")
     data = prepare(paragraphs)
-    recipe = {"sources": list(sources), "medquad_groups": medquad_groups, "folds": folds}
+    source_mass = dict(SOURCE_MASS if source_mass is None else source_mass)
+    recipe = {"sources": list(sources), "medquad_groups": medquad_groups, "folds": folds,
+              "C": C, "source_mass": source_mass}
     if corpus_dir is not None:
         recipe["corpus_dir"] = str(corpus_dir)
-    model, oof = fit(data, folds=folds, meta={"recipe": recipe, "code_version": code_version()})
+    model, oof = fit(data, folds=folds, C=C, source_mass=source_mass,
+                     meta={"recipe": recipe, "code_version": code_version()})
     oof["flagged"] = oof["oof_score"] >= model.threshold
     oof = oof.rename(columns={"oof_score": "score", "label": "truth"})
     model.meta["cv_metrics"] = {
@@ -93,7 +102,8 @@ def evaluate_model(
         medquad_groups=medquad_groups if medquad_groups is not None else recipe.get("medquad_groups"),
     )
     data = prepare(paragraphs)
-    fit_kwargs = {"folds": recipe.get("folds", 4)}
+    fit_kwargs = {"folds": recipe.get("folds", 4), "C": recipe.get("C", 1.0),
+                  "source_mass": recipe.get("source_mass")}
     in_recipe = data.paragraphs["source"].isin(trained_on).to_numpy()
     _log(verbose, f"Grouped {folds}-fold cross-validation on {', '.join(trained_on)} ...")
     cv = cross_validate(data.subset(in_recipe), folds=folds, n_jobs=n_jobs, fit_kwargs=fit_kwargs)
@@ -122,6 +132,41 @@ def evaluate_model(
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     write_model_card(model_dir, meta, report)
     return report
+
+
+def compare_mixes(
+    mixes: Sequence[Sequence[str]],
+    *,
+    medquad_groups: int | None = 1500,
+    folds: int = 4,
+    n_jobs: int = 1,
+    verbose: bool = True,
+) -> dict:
+    """For each candidate training mix, how well it does on each source left out of training.
+
+    A source outside the mix is predicted by a model trained on the whole mix; a source inside
+    it by a model trained on the rest of the mix. This is how the shipped mix was chosen: unseen
+    sources are what users bring.
+    """
+    everything = sorted({s for mix in mixes for s in mix})
+    data = prepare(load_sources(everything, medquad_groups=medquad_groups))
+    results: dict = {}
+    for mix in mixes:
+        _log(verbose, f"Mix {'+'.join(mix)} ...")
+        held = leave_one_source_out(data, sources=everything, train_sources=list(mix), n_jobs=n_jobs,
+                                    fit_kwargs={"folds": folds})
+        row = {}
+        for source, frame in held.groupby("held_out"):
+            m = metrics_by_source(frame[frame["source"] == source]).get(source, {})
+            row[source] = {k: m[k] for k in ("pr_auc", "recall_at_precision_90", "flagged_share") if k in m}
+            if "answer_level" in m:
+                row[source]["answer_f1"] = m["answer_level"]["f1"]
+            if source == "seeds":
+                row[source]["acceptance_passed"] = seed_acceptance(frame[frame["source"] == source])["passed"]
+        aucs = [row[s]["pr_auc"] for s in row if "pr_auc" in row[s]]
+        row["mean_pr_auc_held_out"] = round(sum(aucs) / len(aucs), 4) if aucs else None
+        results["+".join(mix)] = row
+    return results
 
 
 def _summary(report: dict) -> dict:
