@@ -1,4 +1,4 @@
-"""The ``promoflag`` command line: ``score``, ``train``, ``evaluate``.
+"""The ``promoflag`` command line: ``score``, ``train``, ``evaluate``, ``label``, ``import-labels``.
 
 Exit codes (also in the README):
 
@@ -63,6 +63,17 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--source-mass", default=None,
                        help="weight cap of external sources relative to the team corpus, e.g. webis=0.3,medquad=0.5")
     train.add_argument("--quiet", action="store_true")
+
+    label = sub.add_parser("label", help="pick the paragraphs of a run most worth labelling by hand")
+    label.add_argument("run", help="output folder of `promoflag score`")
+    label.add_argument("--n", type=int, default=50, help="how many paragraphs (default 50)")
+    label.add_argument("--out", required=True, help="file to write: .csv or .jsonl, with an empty label column")
+    label.add_argument("--per-article", type=int, default=None, help="at most this many from one article (first pass)")
+
+    imports = sub.add_parser("import-labels", help="import labels (promoflag label file, paragraphs.csv, Prodigy, doccano, Label Studio)")
+    imports.add_argument("files", nargs="+", help="label files")
+    imports.add_argument("--dry-run", action="store_true", help="report what would be imported, write nothing")
+    imports.add_argument("--annotator", default=None, help="who labelled (default: from the file, else $USER)")
 
     evaluate = sub.add_parser("evaluate", help="measure a model's recipe with grouped and leave-one-source-out splits")
     evaluate.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model directory whose recipe to measure")
@@ -132,7 +143,8 @@ def _run_score(args: argparse.Namespace) -> int:
     progress.close()
     totals["errors"] = len(errors)
     summary = {**totals, "model": str(args.model or DEFAULT_MODEL_DIR),
-               "threshold": args.threshold if args.threshold is not None else model.threshold}
+               "threshold": args.threshold if args.threshold is not None else model.threshold,
+               "inputs": [str(Path(p).resolve()) for p in args.paths]}
     articles = writer.close(summary)
     elapsed = time.perf_counter() - started
     if not args.quiet:
@@ -228,10 +240,55 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_label(args: argparse.Namespace) -> int:
+    from .labels import select_for_labelling
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".jsonl"):
+        return _fail(f"--out must end in .csv or .jsonl, got {out.name}")
+    try:
+        chosen = select_for_labelling(args.run, n=args.n, per_article=args.per_article)
+    except FileNotFoundError as exc:
+        return _fail(str(exc))
+    from .report import atomic_write_text
+
+    if out.suffix.lower() == ".csv":
+        atomic_write_text(out, chosen.to_csv(index=False))
+    else:
+        atomic_write_text(out, chosen.to_json(orient="records", lines=True, force_ascii=False))
+    print(f"Wrote {len(chosen)} paragraphs from {chosen['article'].nunique()} articles to {out}; "
+          "fill in the label column with promotional or informational, then run `promoflag import-labels`.")
+    return EXIT_OK
+
+
+def _run_import(args: argparse.Namespace) -> int:
+    from .labels import check_labels, read_label_file, store_labels
+
+    rows, problems = [], []
+    for name in args.files:
+        if not Path(name).is_file():
+            return _fail(f"no such file: {name}")
+        found, trouble = read_label_file(name)
+        rows += found
+        problems += trouble
+    checked = check_labels(rows)
+    problems += checked.problems
+    for problem in problems:
+        print(f"  {problem}")
+    counts = {label: sum(r.label == label for r in checked.rows) for label in ("promotional", "informational")}
+    verb = "Would import" if args.dry_run else "Imported"
+    path = None if args.dry_run else store_labels(checked.rows, annotator=args.annotator)
+    print(f"{verb} {len(checked.rows)} labels ({counts['promotional']} promotional, "
+          f"{counts['informational']} informational); {len(problems)} rows not imported."
+          + (f" Stored in {path}." if path else ""))
+    return EXIT_UNREADABLE if any(p.kind != "unchanged" for p in problems) else EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``promoflag`` console script."""
     args = _build_parser().parse_args(argv)
-    handlers = {"score": _run_score, "train": _run_train, "evaluate": _run_evaluate}
+    handlers = {"score": _run_score, "train": _run_train, "evaluate": _run_evaluate,
+                "label": _run_label, "import-labels": _run_import}
     return handlers[args.command](args)
 
 

@@ -210,20 +210,21 @@ def _jsonl_articles(path: Path, text: str, rel: str) -> Iterator[Article]:
             continue
         found = True
         where = f"{rel}:{number}"
+        source = f"{path}:{number}"
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            yield Article(where, source=str(path), error=f"line {number} is not JSON: {exc.msg}")
+            yield Article(where, source=source, error=f"line {number} is not JSON: {exc.msg}")
             continue
         if not isinstance(record, dict):
-            yield Article(where, source=str(path), error=f"line {number} is not a JSON object")
+            yield Article(where, source=source, error=f"line {number} is not a JSON object")
             continue
         article_id = str(record.get("id") or where)
         body = record.get("text") if record.get("text") is not None else record.get("html")
         if not isinstance(body, str):
-            yield Article(article_id, source=str(path), error=f"line {number} has no 'text' or 'html' string")
+            yield Article(article_id, source=source, error=f"line {number} has no 'text' or 'html' string")
             continue
-        yield article_from_text(article_id, body, is_html=record.get("text") is None, source=where)
+        yield article_from_text(article_id, body, is_html=record.get("text") is None, source=source)
     if not found:
         yield Article(rel, source=str(path), error="empty: no JSON lines")
 

@@ -75,6 +75,14 @@ def atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def _absolute_source(source: str) -> str:
+    """An article's source as an absolute path (``file.jsonl:LINE`` for JSONL articles)."""
+    path, _, line = source.rpartition(":")
+    if path.endswith(".jsonl") and line.isdigit():
+        return f"{Path(path).resolve()}:{line}"
+    return str(Path(source).resolve()) if source else ""
+
+
 def _page_name(number: int, article_id: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", article_id).strip("-.")[:60] or "article"
     return f"articles/{number:05d}-{slug}.html"
@@ -189,6 +197,7 @@ class RunWriter:
         self._handles: dict[str, object] = {}
         self._csv = None
         self._article_rows: list[dict] = []
+        self._sources: dict[str, str] = {}
         self._pages: dict[str, str] = {}
         self._count = 0
         if "jsonl" in self.formats:
@@ -213,6 +222,8 @@ class RunWriter:
             self._csv.writerows([_csv_value(r[c]) for c in PARAGRAPH_COLUMNS] for r in records)
             self._handles["paragraphs.csv"].flush()
         self._article_rows.extend(article_rows.to_dict("records"))
+        for article in articles:
+            self._sources[article.id] = _absolute_source(article.source)
         if "html" in self.formats:
             self._write_pages(articles, paragraphs)
 
@@ -236,6 +247,8 @@ class RunWriter:
         self._handles.clear()
         articles = pd.DataFrame(self._article_rows, columns=ARTICLE_COLUMNS)
         atomic_write_text(self.out_dir / "articles.csv", articles.to_csv(index=False))
+        run = {**summary, "sources": self._sources}
+        atomic_write_text(self.out_dir / "run.json", json.dumps(run, indent=1, ensure_ascii=False) + "\n")
         if "html" in self.formats:
             atomic_write_text(self.out_dir / "report.html", index_page(articles, self._pages, summary))
         return articles

@@ -1,0 +1,185 @@
+"""The labelling loop: choosing paragraphs, importing every format, the label store."""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline.cli import EXIT_OK, EXIT_UNREADABLE, main
+from pipeline.labels import check_labels, read_label_file, select_for_labelling, store_labels
+
+
+@pytest.fixture()
+def run_dir(article_folder, tmp_path) -> Path:
+    out = tmp_path / "run"
+    assert main(["score", str(article_folder), "--out", str(out), "--quiet"]) == EXIT_OK
+    return out
+
+
+@pytest.fixture()
+def store(tmp_path) -> Path:
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    return folder
+
+
+def test_selection_is_uncertain_spread_and_skips_labelled(run_dir, store):
+    chosen = select_for_labelling(run_dir, n=4, labels_dir=store)
+    assert len(chosen) == 4
+    assert chosen["article"].nunique() == 4, "one per article before any article gives two"
+    assert (chosen["label"] == "").all() and set(chosen["model_label"]) <= {"promotional", "informational"}
+    assert all(Path(s.rsplit(":", 1)[0] if ".jsonl:" in s else s).is_file() for s in chosen["source"])
+    first = chosen.iloc[0]
+    store_labels(check_labels(read_label_file(_fill(chosen.head(1), run_dir / "one.csv"))[0], labels_dir=store).rows,
+                 labels_dir=store)
+    again = select_for_labelling(run_dir, n=4, labels_dir=store)
+    assert not ((again["article"] == first["article"]) & (again["start"] == first["start"])).any()
+
+
+def _fill(frame: pd.DataFrame, path: Path, label: str = "promotional") -> Path:
+    frame = frame.copy()
+    frame["label"] = label
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_label_file_round_trip_via_cli(run_dir, tmp_path, store, monkeypatch):
+    monkeypatch.setattr("pipeline.labels.LABELS_DIR", store)
+    out = tmp_path / "to_label.csv"
+    assert main(["label", str(run_dir), "--n", "5", "--out", str(out)]) == EXIT_OK
+    rows = list(csv.DictReader(open(out, encoding="utf-8")))
+    for row in rows:
+        row["label"] = "informational"
+    with open(out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    labels, problems = read_label_file(out)
+    assert len(labels) == 5 and not problems
+    checked = check_labels(labels, labels_dir=store)
+    assert len(checked.rows) == 5 and not checked.problems
+
+
+def test_stale_offsets_are_reported(run_dir, tmp_path, store, article_folder):
+    chosen = select_for_labelling(run_dir, n=10, labels_dir=store)
+    plain = chosen[chosen["article"] == "plain.txt"].head(1)
+    path = _fill(plain, tmp_path / "stale.csv")
+    (article_folder / "plain.txt").write_text("Completely rewritten article.\n\nNothing is where it was.", encoding="utf-8")
+    rows, _ = read_label_file(path)
+    checked = check_labels(rows, labels_dir=store)
+    assert not checked.rows
+    assert [p.kind for p in checked.problems] == ["stale-offsets"]
+    assert checked.problems[0].file == str(path) and checked.problems[0].line == 2
+
+
+def test_run_table_with_edited_labels(run_dir, store):
+    table = pd.read_csv(run_dir / "paragraphs.csv", keep_default_na=False)
+    flip = {"promotional": "informational", "informational": "promotional"}
+    table.loc[[0, 2], "label"] = [flip[v] for v in table.loc[[0, 2], "label"]]
+    table.to_csv(run_dir / "paragraphs.csv", index=False)
+    rows, problems = read_label_file(run_dir / "paragraphs.csv")
+    assert [r.line for r in rows] == [2, 4], "only the edited rows are imported"
+    assert [p.kind for p in problems] == ["unchanged"] and str(len(table) - 2) in problems[0].message
+    checked = check_labels(rows, labels_dir=store)
+    assert len(checked.rows) == 2 and not checked.problems, "offsets verified against the articles"
+
+
+PRODIGY = [
+    {"text": "Use code SAVE10 for 10% off DreamWell drops.", "label": "PROMOTIONAL", "answer": "accept"},
+    {"text": "Melatonin is a hormone made by the pineal gland.", "label": "PROMOTIONAL", "answer": "reject"},
+    {"text": "Skip me.", "label": "PROMOTIONAL", "answer": "ignore"},
+    {"text": "Odd one.", "label": "SPAM", "answer": "accept"},
+]
+
+
+def test_prodigy_export(tmp_path, store):
+    path = tmp_path / "prodigy.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in PRODIGY) + "\n", encoding="utf-8")
+    rows, problems = read_label_file(path)
+    assert [p.kind for p in problems] == ["ignored"]
+    checked = check_labels(rows, labels_dir=store)
+    assert [(r.label, r.line) for r in checked.rows] == [("promotional", 1), ("informational", 2)]
+    assert [(p.kind, p.line) for p in checked.problems] == [("unknown-label", 4)]
+
+
+def test_doccano_jsonl_and_csv(tmp_path, store):
+    jsonl = tmp_path / "doccano.jsonl"
+    jsonl.write_text(
+        json.dumps({"id": 1, "text": "Book your free consultation today.", "label": ["promotional"]}) + "\n"
+        + json.dumps({"id": 2, "text": "Statins lower LDL.", "label": ["informational", "promotional"]}) + "\n"
+        + json.dumps({"id": 3, "text": "Unlabelled row.", "label": []}) + "\n",
+        encoding="utf-8")
+    rows, problems = read_label_file(jsonl)
+    assert [r.label for r in rows] == ["promotional"]
+    assert [(p.kind, p.line) for p in problems] == [("conflict", 2)]
+    table = tmp_path / "doccano.csv"
+    table.write_text("text,label\nShop now at calm.shop,promotional\nFever is common.,informational\n", encoding="utf-8")
+    rows, problems = read_label_file(table)
+    assert [(r.label, r.line) for r in rows] == [("promotional", 2), ("informational", 3)] and not problems
+
+
+def test_label_studio_tasks(tmp_path, store):
+    tasks = [
+        {"id": 1, "data": {"text": "Get 20% off NightCalm gummies."},
+         "annotations": [{"result": [{"type": "choices", "value": {"choices": ["promotional"]}}]}]},
+        {"id": 2, "data": {"text": "Sleep apnea raises blood pressure."},
+         "annotations": [{"result": [{"value": {"choices": ["informational"]}}]},
+                         {"result": [{"value": {"choices": ["promotional"]}}]}]},
+    ]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(tasks), encoding="utf-8")
+    rows, problems = read_label_file(path)
+    assert [r.label for r in rows] == ["promotional"]
+    assert [(p.kind, p.line) for p in problems] == [("conflict", 2)]
+
+
+def test_duplicates_and_conflicts_within_and_against_the_store(tmp_path, store):
+    path = tmp_path / "doccano.csv"
+    path.write_text("text,label\nBuy now.,promotional\nBuy now.,promotional\nFever is common.,informational\n"
+                    "Fever is common.,promotional\n", encoding="utf-8")
+    rows, _ = read_label_file(path)
+    checked = check_labels(rows, labels_dir=store)
+    assert [(p.kind, p.line) for p in checked.problems] == [("duplicate", 3), ("conflict", 5)]
+    assert [r.text for r in checked.rows] == ["Buy now."], "both sides of a conflict stay out"
+    store_labels(checked.rows, labels_dir=store)
+    again = check_labels(read_label_file(path)[0][:1], labels_dir=store)
+    assert [p.kind for p in again.problems] == ["duplicate"]
+
+
+def test_dry_run_writes_nothing(tmp_path, monkeypatch, store, capsys):
+    monkeypatch.setattr("pipeline.labels.LABELS_DIR", store)
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in PRODIGY), encoding="utf-8")
+    import pipeline.labels as labels
+
+    monkeypatch.setattr(labels, "check_labels", lambda rows: check_labels(rows, labels_dir=store))
+    monkeypatch.setattr(labels, "store_labels", lambda rows, annotator=None: store_labels(rows, labels_dir=store, annotator=annotator))
+    assert main(["import-labels", str(path), "--dry-run"]) == EXIT_UNREADABLE
+    assert "Would import 2 labels" in capsys.readouterr().out
+    assert not list(store.glob("*.jsonl"))
+    assert main(["import-labels", str(path), "--annotator", "editor-1"]) == EXIT_UNREADABLE
+    [written] = store.glob("import-*.jsonl")
+    records = [json.loads(line) for line in written.read_text().splitlines()]
+    assert {r["annotator"] for r in records} == {"editor-1"} and {r["method"] for r in records} == {"import:prodigy"}
+
+
+def _store_in_process(args):
+    store, index = args
+    from pipeline.labels import LabelRow, store_labels
+
+    rows = [LabelRow(text=f"Process {index} paragraph {i}.", label="informational", file="x", line=i) for i in range(50)]
+    return str(store_labels(rows, labels_dir=Path(store)))
+
+
+def test_concurrent_imports_both_land(store):
+    with multiprocessing.get_context("spawn").Pool(2) as pool:
+        paths = pool.map(_store_in_process, [(str(store), 0), (str(store), 1)])
+    assert len(set(paths)) == 2
+    lines = [line for path in store.glob("import-*.jsonl") for line in path.read_text().splitlines()]
+    assert len(lines) == 100
+    assert not list(store.glob(".*.tmp"))
