@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import DEFAULT_MODEL_DIR, PROMOTIONAL
+from .config import DEFAULT_MODEL_DIR, MODELS_DIR, PROMOTIONAL
 
 __all__ = ["main", "EXIT_OK", "EXIT_FLAGGED", "EXIT_USAGE", "EXIT_UNREADABLE"]
 
@@ -46,7 +46,7 @@ def _build_parser() -> argparse.ArgumentParser:
     score = sub.add_parser("score", help="score articles and write tables and an HTML report")
     score.add_argument("paths", nargs="+", help="article files or folders (searched recursively)")
     score.add_argument("--out", required=True, help="output folder")
-    score.add_argument("--model", default=None, help=f"model directory (default: {DEFAULT_MODEL_DIR})")
+    score.add_argument("--model", default=None, help="model directory (default: the default model, see `promoflag models`)")
     score.add_argument("--threshold", type=_threshold, default=None, help="decision threshold (default: the model's)")
     score.add_argument("--format", default="all", help="all, or a comma list of jsonl,csv,html (default: all)")
     score.add_argument("--fail-on-flag", action="store_true", help="exit 1 when anything is flagged")
@@ -55,14 +55,25 @@ def _build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train a model from the labelled corpus")
     train.add_argument("--sources", default="team,seeds", help="comma list of team,seeds,webis,medquad (default: team,seeds)")
-    train.add_argument("--out", default=str(DEFAULT_MODEL_DIR), help=f"model directory to write (default: {DEFAULT_MODEL_DIR})")
+    train.add_argument("--out", default=None,
+                       help=f"model directory to write (default: {DEFAULT_MODEL_DIR}; with --labels a new models/m-TIME)")
     train.add_argument("--corpus", default=None, help="corpus folder with articles/ and labels/ (default: corpus/)")
     train.add_argument("--medquad-groups", type=int, default=1500, help="MedQuAD documents sampled for training")
     train.add_argument("--folds", type=int, default=4, help="grouped folds for the context stage and thresholds")
     train.add_argument("--C", type=float, default=1.0, help="inverse regularisation of the base regression")
     train.add_argument("--source-mass", default=None,
                        help="weight cap of external sources relative to the team corpus, e.g. webis=0.3,medquad=0.5")
+    train.add_argument("--labels", nargs="+", default=None,
+                       help="label files from `promoflag import-labels`: retrain the default model's recipe plus "
+                            "these labels, compare on the same folds, write a new model directory")
+    train.add_argument("--model", default=None, help="with --labels: the model whose recipe to extend (default: the default model)")
+    train.add_argument("--jobs", type=int, default=1, help="with --labels: folds run in parallel")
     train.add_argument("--quiet", action="store_true")
+
+    models = sub.add_parser("models", help="list model directories with their metrics")
+    models.add_argument("--dir", default=str(MODELS_DIR), help=f"where models live (default: {MODELS_DIR})")
+    promote = sub.add_parser("promote", help="make a model the default")
+    promote.add_argument("name", help="model directory name under models/")
 
     label = sub.add_parser("label", help="pick the paragraphs of a run most worth labelling by hand")
     label.add_argument("run", help="output folder of `promoflag score`")
@@ -76,7 +87,7 @@ def _build_parser() -> argparse.ArgumentParser:
     imports.add_argument("--annotator", default=None, help="who labelled (default: from the file, else $USER)")
 
     evaluate = sub.add_parser("evaluate", help="measure a model's recipe with grouped and leave-one-source-out splits")
-    evaluate.add_argument("--model", default=str(DEFAULT_MODEL_DIR), help="model directory whose recipe to measure")
+    evaluate.add_argument("--model", default=None, help="model directory whose recipe to measure (default: the default model)")
     evaluate.add_argument("--sources", default=None, help="sources to evaluate on (default: those the model was trained on)")
     evaluate.add_argument("--folds", type=int, default=5, help="outer grouped folds")
     evaluate.add_argument("--no-loso", action="store_true", help="skip leave-one-source-out")
@@ -98,7 +109,7 @@ def _progress(total: int, quiet: bool):
 def _run_score(args: argparse.Namespace) -> int:
     from .config import MAX_FILE_BYTES
     from .ingest import discover, read_articles
-    from .model import ModelError, load_model
+    from .model import ModelError, default_model_dir, load_model
     from .report import RunWriter, parse_formats
     from .scoring import score_batches, summarise_articles
 
@@ -142,7 +153,7 @@ def _run_score(args: argparse.Namespace) -> int:
                 errors.append((row.article, row.error))
     progress.close()
     totals["errors"] = len(errors)
-    summary = {**totals, "model": str(args.model or DEFAULT_MODEL_DIR),
+    summary = {**totals, "model": str(args.model or default_model_dir()),
                "threshold": args.threshold if args.threshold is not None else model.threshold,
                "inputs": [str(Path(p).resolve()) for p in args.paths]}
     articles = writer.close(summary)
@@ -197,6 +208,9 @@ def _source_mass(value: str) -> dict[str, float]:
 def _run_train(args: argparse.Namespace) -> int:
     from .workflow import train_model
 
+    if args.labels:
+        return _retrain_with_labels(args)
+
     try:
         sources = _sources(args.sources)
     except ValueError as exc:
@@ -208,7 +222,7 @@ def _run_train(args: argparse.Namespace) -> int:
         mass = _source_mass(args.source_mass) if args.source_mass else None
     except ValueError as exc:
         return _fail(str(exc))
-    model, path = train_model(sources, out=Path(args.out), corpus_dir=corpus, folds=args.folds, C=args.C,
+    model, path = train_model(sources, out=Path(args.out or DEFAULT_MODEL_DIR), corpus_dir=corpus, folds=args.folds, C=args.C,
                               source_mass=mass,
                               medquad_groups=args.medquad_groups, verbose=not args.quiet)
     print(f"Model written to {path} (threshold {model.threshold:.3f}).")
@@ -216,9 +230,10 @@ def _run_train(args: argparse.Namespace) -> int:
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
-    from .model import ModelError
+    from .model import ModelError, default_model_dir
     from .workflow import compare_mixes, evaluate_model
 
+    args.model = args.model or str(default_model_dir())
     if args.mixes:
         try:
             mixes = [_sources(mix) for mix in args.mixes.split(";") if mix.strip()]
@@ -237,6 +252,69 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     except (ModelError, ValueError) as exc:
         return _fail(str(exc))
     print(json.dumps(report["summary"], indent=2))
+    return EXIT_OK
+
+
+def _retrain_with_labels(args: argparse.Namespace) -> int:
+    from datetime import datetime, timezone
+
+    from .model import default_model_dir
+    from .workflow import comparison_table, retrain_with_labels
+
+    missing = [f for f in args.labels if not Path(f).is_file()]
+    if missing:
+        return _fail(f"no such label file: {missing[0]}")
+    base = Path(args.model) if args.model else default_model_dir()
+    if not (base / "model.json").is_file():
+        return _fail(f"not a model directory: {base}")
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out) if args.out else MODELS_DIR / f"m-{stamp}"
+    if out.resolve() == base.resolve():
+        return _fail("--out must differ from the model being extended; it is left alone")
+    try:
+        comparison = retrain_with_labels([Path(f) for f in args.labels], base_model=base, out=out,
+                                         folds=args.folds, n_jobs=args.jobs, verbose=not args.quiet)
+    except ValueError as exc:
+        return _fail(str(exc))
+    print(comparison_table(comparison))
+    print(f"New model written to {out}; the default is unchanged (`promoflag promote {out.name}` to switch).")
+    return EXIT_OK
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    from .model import default_model_dir
+
+    root = Path(args.dir)
+    current = default_model_dir().resolve()
+    rows = []
+    for meta_path in sorted(root.glob("*/model.json")):
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        team = (meta.get("evaluation", {}).get("cv/team")
+                or meta.get("cv_metrics", {}).get("by_source", {}).get("team", {}))
+        rows.append((
+            "*" if meta_path.parent.resolve() == current else " ",
+            meta_path.parent.name,
+            str(meta.get("created", ""))[:19],
+            "+".join(meta.get("recipe", {}).get("sources", [])) + ("+labels" if meta.get("recipe", {}).get("labels") else ""),
+            f"{meta.get('threshold', 0):.3f}",
+            "" if team.get("pr_auc") is None else f"{team['pr_auc']:.3f}",
+        ))
+    if not rows:
+        return _fail(f"no models in {root}")
+    print(f"  {'name':24} {'created':19}  {'trained on':32} {'threshold':>9} {'team PR-AUC':>11}")
+    for mark, name, created, sources, threshold, auc in rows:
+        print(f"{mark} {name:24} {created:19}  {sources:32} {threshold:>9} {auc:>11}")
+    return EXIT_OK
+
+
+def _run_promote(args: argparse.Namespace) -> int:
+    from .report import atomic_write_text
+
+    chosen = MODELS_DIR / args.name
+    if not (chosen / "model.json").is_file():
+        return _fail(f"no model named {args.name} in {MODELS_DIR} (see `promoflag models`)")
+    atomic_write_text(MODELS_DIR / "DEFAULT", args.name + "\n")
+    print(f"{args.name} is now the default model; the others are kept.")
     return EXIT_OK
 
 
@@ -288,7 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``promoflag`` console script."""
     args = _build_parser().parse_args(argv)
     handlers = {"score": _run_score, "train": _run_train, "evaluate": _run_evaluate,
-                "label": _run_label, "import-labels": _run_import}
+                "label": _run_label, "import-labels": _run_import, "models": _run_models,
+                "promote": _run_promote}
     return handlers[args.command](args)
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "NLP_BATCH_SIZE",
     "PARAGRAPH_COLUMNS",
     "SOURCE_MASS",
+    "IMPORTED_WEIGHT",
     "ARTICLE_COLUMNS",
 ]
 
@@ -79,3 +80,6 @@ ARTICLE_COLUMNS = [
 # Training weight of the external sources, as a share of the team corpus's weight: large, far
 # more uniform data sets must not drown out the web-article-like team corpus and seeds.
 SOURCE_MASS = {"webis": 0.3, "medquad": 0.5}
+# Labels a user imported are targeted corrections of the model's mistakes: each weighs as much
+# as this many corpus paragraphs.
+IMPORTED_WEIGHT = 3.0

@@ -27,8 +27,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import INFORMATIONAL, LABELS, LABELS_DIR, PROMOTIONAL
-from .ingest import discover, read_articles
-from .sources import read_label_files, text_hash
+from .sources import read_article_at, read_label_files, text_hash
 
 __all__ = [
     "LabelRow",
@@ -352,15 +351,8 @@ def read_label_file(path: str | Path) -> tuple[list[LabelRow], list[Problem]]:
 
 def _read_source(source: str) -> str | None:
     """Current text of the article at ``source``: a file path, or ``file.jsonl:LINE``."""
-    path, _, line = source.rpartition(":")
-    if not (path.endswith(".jsonl") and line.isdigit()):
-        path = source
-    if not Path(path).is_file():
-        return None
-    for article in read_articles(discover([path])):
-        if path == source or article.source == source:
-            return article.text if article.ok else None
-    return None
+    article = read_article_at(source)
+    return article.text if article is not None else None
 
 
 def check_labels(rows: Sequence[LabelRow], *, labels_dir: Path = LABELS_DIR) -> CheckedLabels:

@@ -30,13 +30,13 @@ import spacy
 from sklearn.pipeline import Pipeline
 from spacy.language import Language
 
-from .config import DEFAULT_MODEL_DIR, INFORMATIONAL, PARAGRAPH_COLUMNS, PROMOTIONAL
+from .config import DEFAULT_MODEL_DIR, INFORMATIONAL, MODELS_DIR, PARAGRAPH_COLUMNS, PROMOTIONAL
 from .context import CONTEXT_FEATURES, context_features
 from .features import UnitTable, featurize
 from .ingest import Article
 from .preprocess import load_nlp, process
 
-__all__ = ["PromoModel", "ModelError", "load_model", "base_outputs", "FORMAT_VERSION"]
+__all__ = ["PromoModel", "ModelError", "load_model", "default_model_dir", "base_outputs", "FORMAT_VERSION"]
 
 FORMAT_VERSION = 1
 # Every type the base and context pipelines are built from; anything else in a model file is
@@ -222,7 +222,7 @@ class PromoModel:
         return path
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_MODEL_DIR) -> PromoModel:
+    def load(cls, path: str | Path = DEFAULT_MODEL_DIR) -> PromoModel:  # noqa: B008
         """Load a model directory, refusing files that hold untrusted types."""
         path = Path(path)
         meta_path = path / "model.json"
@@ -282,7 +282,18 @@ def _warn_on_version_mismatch(saved: dict, path: Path) -> None:
             )
 
 
+def default_model_dir() -> Path:
+    """The model used when none is named: the one ``promoflag promote`` chose (its name in
+    ``models/DEFAULT``), else the shipped ``models/default``."""
+    pointer = MODELS_DIR / "DEFAULT"
+    if pointer.is_file():
+        chosen = MODELS_DIR / pointer.read_text(encoding="utf-8").strip()
+        if (chosen / "model.json").is_file():
+            return chosen
+    return DEFAULT_MODEL_DIR
+
+
 def load_model(path: str | Path | None = None) -> PromoModel:
-    """Load a model directory; with no path, the shipped default model."""
-    return PromoModel.load(DEFAULT_MODEL_DIR if path is None else path)
+    """Load a model directory; with no path, the default model (see :func:`default_model_dir`)."""
+    return PromoModel.load(default_model_dir() if path is None else path)
 

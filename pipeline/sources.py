@@ -40,6 +40,8 @@ __all__ = [
     "load_webis",
     "load_medquad",
     "load_sources",
+    "load_imported",
+    "read_article_at",
     "available_sources",
 ]
 
@@ -199,6 +201,61 @@ def load_medquad(path: Path = MEDQUAD_PATH, *, limit_groups: int | None = None, 
         article = article_from_text(group, "\n\n".join(units[group]))
         if article.ok:
             rows.extend(article_table(article, source="medquad", group=group))
+    return pd.DataFrame(rows, columns=PARAGRAPH_TABLE)
+
+
+def read_article_at(source: str) -> Article | None:
+    """The article at ``source`` (a file path, or ``file.jsonl:LINE``), if it can be read."""
+    path, _, line = source.rpartition(":")
+    if not (path.endswith(".jsonl") and line.isdigit()):
+        path = source
+    if not Path(path).is_file():
+        return None
+    for article in read_articles(discover([path])):
+        if path == source or article.source == source:
+            return article if article.ok else None
+    return None
+
+
+def _paragraph_at(article: Article, start: int, text: str):
+    for index, para in enumerate(article.paragraphs):
+        if para.start == start and article.text[para.start:para.end] == text:
+            return index, para
+    return None
+
+
+def load_imported(paths: Iterable[Path]) -> pd.DataFrame:
+    """Labels imported by ``promoflag import-labels`` (files in the label store's format).
+
+    Each labelled paragraph becomes a one-paragraph article of source ``imported``, grouped by
+    its article when it has one (so cross-validation keeps an article's labels together).
+    """
+    frame = read_label_files(list(paths))
+    if frame.empty:
+        return pd.DataFrame(columns=PARAGRAPH_TABLE)
+    if "text" not in frame:
+        raise ValueError("label files given to --labels must come from `promoflag import-labels` (they carry the text)")
+    rows = []
+    articles: dict[str, Article | None] = {}
+    for record in frame.to_dict("records"):
+        text = str(record["text"])
+        key = record.get("article") or f"text:{text_hash(text)}"
+        row = {
+            "source": "imported", "article": f"{key}@{record.get('start')}", "group": f"imported:{key}",
+            "index": 0, "count": 1, "start": 0, "end": len(text), "text": text, "kind": "paragraph",
+            "label": int(record["label"] == PROMOTIONAL), "promo_start": None, "promo_end": None,
+        }
+        source = record.get("source")
+        if isinstance(source, str) and source and _maybe_int(record.get("start")) is not None:
+            if source not in articles:
+                articles[source] = read_article_at(source)
+            article = articles[source]
+            place = _paragraph_at(article, int(record["start"]), text) if article else None
+            if place is not None:  # in its article: the real position, kind and offsets
+                index, para = place
+                row.update(article=source, index=index, count=len(article.paragraphs),
+                           start=para.start, end=para.end, kind=para.kind)
+        rows.append(row)
     return pd.DataFrame(rows, columns=PARAGRAPH_TABLE)
 
 

@@ -25,7 +25,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from spacy.language import Language
 
-from .config import SOURCE_MASS
+from .config import IMPORTED_WEIGHT, SOURCE_MASS
 from .context import context_features, context_pipeline
 from .features import NUMERIC_COLUMNS, UnitTable, base_pipeline
 from .model import PromoModel, paragraph_score_arrays
@@ -116,9 +116,10 @@ def best_f1_threshold(y: np.ndarray, scores: np.ndarray, weights: np.ndarray | N
 
 def source_weights(sources: np.ndarray, mass: dict[str, float] | None = None) -> np.ndarray:
     """Per-row training weights: 1, except that each source named in ``mass`` gets at most
-    that share of the team corpus's total weight."""
+    that share of the team corpus's total weight, and imported corrections weigh
+    :data:`~pipeline.config.IMPORTED_WEIGHT`."""
     mass = SOURCE_MASS if mass is None else mass
-    weights = np.ones(len(sources))
+    weights = np.where(sources == "imported", IMPORTED_WEIGHT, 1.0)
     n_team = max(int((sources == "team").sum()), 1)
     for source, share in mass.items():
         rows = sources == source
@@ -174,16 +175,20 @@ def fit(
     kinds = data.paragraphs["kind"].tolist()
     Xc = context_features(data.paragraphs["batch_article"].to_numpy(), own, smax, kinds)
     y_par = data.y_paragraph
+    # Imported corrections are single paragraphs without their labelled neighbours: they teach
+    # the base classifier, not the context stage.
+    whole = (data.paragraphs["source"] != "imported").to_numpy()
     oof_final = np.zeros(n)
     for train_p, test_p in _group_folds(para_groups, folds):
+        train_p = train_p[whole[train_p]]
         stage = _fit_classifier(context_pipeline(C=context_C), Xc[train_p], y_par[train_p], para_weights[train_p])
         oof_final[test_p] = stage.predict_proba(Xc[test_p])[:, 1]
-    threshold = best_f1_threshold(y_par, oof_final, para_weights)
+    threshold = best_f1_threshold(y_par[whole], oof_final[whole], para_weights[whole])
     sent = data.units.frame["is_sentence"].to_numpy()
     sentence_threshold = best_f1_threshold(data.y[sent], oof_units[sent], unit_weights[sent]) if sent.any() else 0.5
 
     final_classifier = _fit_classifier(classifier, data.X, data.y, unit_weights)
-    context = _fit_classifier(context_pipeline(C=context_C), Xc, y_par, para_weights)
+    context = _fit_classifier(context_pipeline(C=context_C), Xc[whole], y_par[whole], para_weights[whole])
     base = Pipeline([("features", data.features), ("classifier", final_classifier)])
     coef = final_classifier.calibrated_classifiers_[0].estimator.coef_[0]
     numeric = coef[-len(NUMERIC_COLUMNS):]

@@ -14,13 +14,25 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.model_selection import GroupKFold
+
 from .config import PROJECT_ROOT, SOURCE_MASS
-from .evaluate import cross_validate, leave_one_source_out, metrics_by_source, seed_acceptance
+from .evaluate import cross_validate, leave_one_source_out, metrics_by_source, score_subset, seed_acceptance
 from .model import PromoModel, library_versions
-from .sources import load_sources
+from .sources import load_imported, load_sources
 from .train import fit, prepare
 
-__all__ = ["train_model", "evaluate_model", "compare_mixes", "write_model_card", "code_version"]
+__all__ = [
+    "train_model",
+    "evaluate_model",
+    "compare_mixes",
+    "retrain_with_labels",
+    "write_model_card",
+    "code_version",
+]
 
 
 def _log(verbose: bool, message: str) -> None:
@@ -167,6 +179,85 @@ def compare_mixes(
         row["mean_pr_auc_held_out"] = round(sum(aucs) / len(aucs), 4) if aucs else None
         results["+".join(mix)] = row
     return results
+
+
+def retrain_with_labels(
+    label_files: Sequence[Path],
+    *,
+    base_model: Path,
+    out: Path,
+    folds: int = 5,
+    n_jobs: int = 1,
+    verbose: bool = True,
+) -> dict:
+    """Train the base model's recipe plus newly imported labels, and compare the two recipes.
+
+    Both recipes are cross-validated on the same grouped folds of the same data: the current
+    recipe never trains on the new labels, the new one does. The new model (trained on
+    everything) is written to ``out``; the base model is left alone.
+    """
+    meta = json.loads((base_model / "model.json").read_text(encoding="utf-8"))
+    recipe = dict(meta.get("recipe", {"sources": ["team", "seeds"], "medquad_groups": 1500, "folds": 4}))
+    corpus_dir = Path(recipe["corpus_dir"]) if recipe.get("corpus_dir") else None
+    base = load_sources(recipe["sources"], corpus_dir=corpus_dir, medquad_groups=recipe.get("medquad_groups"))
+    imported = load_imported(label_files)
+    if imported.empty:
+        raise ValueError("the label files hold no labels")
+    data = prepare(pd.concat([base, imported], ignore_index=True))
+    fit_kwargs = {"folds": recipe.get("folds", 4), "C": recipe.get("C", 1.0), "source_mass": recipe.get("source_mass")}
+    is_new = (data.paragraphs["source"] == "imported").to_numpy()
+    groups = data.paragraphs["group"].to_numpy()
+    splits = list(GroupKFold(n_splits=max(2, min(folds, len(set(groups))))).split(groups, groups=groups))
+    _log(verbose, f"Comparing recipes on {len(splits)} grouped folds ({int(is_new.sum())} new labels) ...")
+
+    def run(train_idx, with_new: bool) -> pd.DataFrame:
+        mask = np.zeros(len(groups), dtype=bool)
+        mask[train_idx] = True
+        if not with_new:
+            mask &= ~is_new
+        model, _ = fit(data.subset(mask), **fit_kwargs)
+        test = np.ones(len(groups), dtype=bool)
+        test[train_idx] = False
+        return score_subset(model, data, test)
+
+    jobs = [(train, flag) for train, _ in splits for flag in (False, True)]
+    parts = Parallel(n_jobs=n_jobs)(delayed(run)(train, flag) for train, flag in jobs)
+    current = pd.concat(parts[0::2], ignore_index=True)
+    proposed = pd.concat(parts[1::2], ignore_index=True)
+
+    def right(frame: pd.DataFrame) -> int:
+        new = frame[frame["source"] == "imported"]
+        return int((new["flagged"] == new["truth"].astype(bool)).sum())
+
+    comparison = {
+        "folds": len(splits),
+        "current": metrics_by_source(current),
+        "with_new_labels": metrics_by_source(proposed),
+        "new_labels": int(is_new.sum()),
+        "new_labels_right": {"current": right(current), "with_new_labels": right(proposed)},
+    }
+    model, _ = fit(data, **fit_kwargs)
+    model.meta["recipe"] = {**recipe, "labels": [str(p) for p in label_files]}
+    model.meta["based_on"] = str(base_model)
+    model.meta["code_version"] = code_version()
+    model.meta["comparison"] = comparison
+    model.save(out)
+    return comparison
+
+
+def comparison_table(comparison: dict) -> str:
+    """Side-by-side text table of :func:`retrain_with_labels` results."""
+    lines = [f"{'source':10} {'metric':24} {'current':>9} {'with new':>9}"]
+    for source in sorted(comparison["current"]):
+        old, new = comparison["current"][source], comparison["with_new_labels"].get(source, {})
+        for metric in ("pr_auc", "precision", "recall", "f1", "flagged_share"):
+            if metric in old or metric in new:
+                a, b = old.get(metric), new.get(metric)
+                lines.append(f"{source:10} {metric:24} {'' if a is None else f'{a:.3f}':>9} {'' if b is None else f'{b:.3f}':>9}")
+    right = comparison["new_labels_right"]
+    lines.append(f"{'new labels':10} {'classified as labelled':24} {right['current']:>9} {right['with_new_labels']:>9}"
+                 f"  (of {comparison['new_labels']}, out of fold)")
+    return "\n".join(lines)
 
 
 def _summary(report: dict) -> dict:

@@ -52,5 +52,29 @@ def article_folder(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture()
+def tiny_corpus():
+    """Make a small corpus folder (articles/ and labels/) from the team corpus: half of the
+    articles carry promotion, half do not."""
+    import shutil
+
+    from pipeline.config import ARTICLES_DIR, LABELS_DIR
+    from pipeline.sources import read_label_files
+
+    def make(root: Path, n_articles: int = 14) -> Path:
+        labels = read_label_files([LABELS_DIR / "team.jsonl"])
+        promo = labels.groupby("article")["label"].apply(lambda s: (s == "promotional").any())
+        chosen = list(promo[promo].index[: n_articles // 2]) + list(promo[~promo].index[: n_articles // 2])
+        (root / "articles").mkdir(parents=True)
+        (root / "labels").mkdir()
+        for name in chosen:
+            shutil.copy(ARTICLES_DIR / name, root / "articles" / name)
+        labels[labels["article"].isin(chosen)].drop(columns=["file", "line"]).to_json(
+            root / "labels" / "team.jsonl", orient="records", lines=True)
+        return root
+
+    return make
+
+
 def pytest_report_header(config):
     return f"promoflag default model: {DEFAULT_MODEL_DIR}"

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import pandas as pd
 
 from pipeline.cli import main
 from pipeline.config import ARTICLES_DIR, LABELS_DIR
 from pipeline.sources import load_team, read_label_files
-
-
-def _tiny_corpus(root: Path, n_articles: int = 14) -> Path:
-    labels = read_label_files([LABELS_DIR / "team.jsonl"])
-    promo = labels.groupby("article")["label"].apply(lambda s: (s == "promotional").any())
-    chosen = list(promo[promo].index[: n_articles // 2]) + list(promo[~promo].index[: n_articles // 2])
-    (root / "articles").mkdir(parents=True)
-    (root / "labels").mkdir()
-    for name in chosen:
-        shutil.copy(ARTICLES_DIR / name, root / "articles" / name)
-    labels[labels["article"].isin(chosen)].drop(columns=["file", "line"]).to_json(
-        root / "labels" / "team.jsonl", orient="records", lines=True)
-    return root
 
 
 def test_team_labels_match_articles():
@@ -38,8 +23,8 @@ def test_team_labels_match_articles():
     assert len(load_team()) >= len(labels) * 0.99
 
 
-def test_train_evaluate_score_on_tiny_corpus(tmp_path, article_folder):
-    corpus = _tiny_corpus(tmp_path / "corpus")
+def test_train_evaluate_score_on_tiny_corpus(tmp_path, article_folder, tiny_corpus):
+    corpus = tiny_corpus(tmp_path / "corpus")
     model_dir = tmp_path / "model"
     assert main(["train", "--sources", "team", "--corpus", str(corpus), "--out", str(model_dir), "--folds", "2", "--quiet"]) == 0
     meta = json.loads((model_dir / "model.json").read_text())
