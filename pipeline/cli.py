@@ -308,12 +308,12 @@ def _run_models(args: argparse.Namespace) -> int:
 
 
 def _run_promote(args: argparse.Namespace) -> int:
-    from .report import atomic_write_text
+    from .model import ModelError, promote_model
 
-    chosen = MODELS_DIR / args.name
-    if not (chosen / "model.json").is_file():
-        return _fail(f"no model named {args.name} in {MODELS_DIR} (see `promoflag models`)")
-    atomic_write_text(MODELS_DIR / "DEFAULT", args.name + "\n")
+    try:
+        promote_model(args.name)
+    except ModelError as exc:
+        return _fail(f"{exc} (see `promoflag models`)")
     print(f"{args.name} is now the default model; the others are kept.")
     return EXIT_OK
 

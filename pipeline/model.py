@@ -36,7 +36,15 @@ from .features import UnitTable, featurize
 from .ingest import Article
 from .preprocess import load_nlp, process
 
-__all__ = ["PromoModel", "ModelError", "load_model", "default_model_dir", "base_outputs", "FORMAT_VERSION"]
+__all__ = [
+    "PromoModel",
+    "ModelError",
+    "load_model",
+    "default_model_dir",
+    "promote_model",
+    "base_outputs",
+    "FORMAT_VERSION",
+]
 
 FORMAT_VERSION = 1
 # Every type the base and context pipelines are built from; anything else in a model file is
@@ -291,6 +299,18 @@ def default_model_dir() -> Path:
         if (chosen / "model.json").is_file():
             return chosen
     return DEFAULT_MODEL_DIR
+
+
+def promote_model(name: str, *, models_dir: Path = MODELS_DIR) -> Path:
+    """Make the model ``models_dir/name`` the default (recorded in ``models_dir/DEFAULT``);
+    every model directory is kept."""
+    chosen = models_dir / name
+    if not (chosen / "model.json").is_file():
+        raise ModelError(f"no model named {name} in {models_dir}")
+    tmp = models_dir / ".DEFAULT.tmp"
+    tmp.write_text(name + "\n", encoding="utf-8")
+    tmp.replace(models_dir / "DEFAULT")
+    return chosen
 
 
 def load_model(path: str | Path | None = None) -> PromoModel:
