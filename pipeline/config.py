@@ -82,4 +82,4 @@ ARTICLE_COLUMNS = [
 SOURCE_MASS = {"webis": 0.3, "medquad": 0.5}
 # Labels a user imported are targeted corrections of the model's mistakes: each weighs as much
 # as this many corpus paragraphs.
-IMPORTED_WEIGHT = 3.0
+IMPORTED_WEIGHT = 5.0

@@ -301,7 +301,7 @@ class PromoCues:
         code, off, discount = (strings[w] for w in ("code", "off", "discount"))
         rows = doc.to_array(["ORTH", "LOWER"]).tolist() if len(doc) else []
         previous_caps = False
-        for i, (orth, lower) in enumerate(rows):
+        for i, (orth, _lower) in enumerate(rows):
             entry = cache.get(orth)
             if entry is None:
                 lex = doc.vocab[orth]

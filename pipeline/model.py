@@ -230,7 +230,7 @@ class PromoModel:
         return path
 
     @classmethod
-    def load(cls, path: str | Path = DEFAULT_MODEL_DIR) -> PromoModel:  # noqa: B008
+    def load(cls, path: str | Path = DEFAULT_MODEL_DIR) -> PromoModel:
         """Load a model directory, refusing files that hold untrusted types."""
         path = Path(path)
         meta_path = path / "model.json"

@@ -162,7 +162,7 @@ def fit(
     para_weights = source_weights(data.paragraphs["source"].to_numpy(), source_mass)
     unit_weights = para_weights[unit_para]
     oof_units = np.zeros(len(data.y))  # margins of the fold models
-    for train_p, test_p in _group_folds(para_groups, folds):
+    for train_p, _ in _group_folds(para_groups, folds):
         train_mask = np.isin(unit_para, train_p)
         test_mask = ~train_mask
         if data.y[train_mask].min() == data.y[train_mask].max():

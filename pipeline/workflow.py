@@ -287,6 +287,11 @@ def _table(rows: dict) -> str:
     return "\n".join(lines)
 
 
+def _cell(row: dict, source: str, key: str) -> str:
+    value = row.get(source, {}).get(key)
+    return "" if value is None else f"{value:.3f}"
+
+
 def write_model_card(model_dir: Path, meta: dict, report: dict) -> Path:
     """Write ``MODEL_CARD.md``: what the model is, what it was trained on, how good it is."""
     data = meta.get("training_data", {})
@@ -310,9 +315,9 @@ def write_model_card(model_dir: Path, meta: dict, report: dict) -> Path:
         mixes = json.loads(mixes_path.read_text(encoding="utf-8"))
         lines = ["| training mix | seeds PR-AUC | team PR-AUC | Webis answer F1 | MedQuAD flagged |", "|---|---|---|---|---|"]
         for mix, row in mixes.items():
-            cell = lambda s, k: "" if row.get(s, {}).get(k) is None else f"{row[s][k]:.3f}"  # noqa: E731
-            lines.append(f"| {mix} | {cell('seeds', 'pr_auc')} | {cell('team', 'pr_auc')} | "
-                         f"{cell('webis', 'answer_f1')} | {cell('medquad', 'flagged_share')} |")
+            cells = [_cell(row, source, key) for source, key in
+                     (("seeds", "pr_auc"), ("team", "pr_auc"), ("webis", "answer_f1"), ("medquad", "flagged_share"))]
+            lines.append(f"| {mix} | " + " | ".join(cells) + " |")
         mix_text = (
             "\n## Choice of training mix (`promoflag evaluate --mixes`, `mixes.json`)\n\n"
             "Each figure is measured on a source left out of training (trained on the rest of the mix, or on the "

@@ -6,10 +6,8 @@ import csv
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from pipeline.cli import EXIT_FLAGGED, EXIT_OK, EXIT_UNREADABLE, EXIT_USAGE, main
 from pipeline.config import ARTICLE_COLUMNS, PARAGRAPH_COLUMNS

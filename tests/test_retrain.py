@@ -57,9 +57,11 @@ def test_corrections_are_learned_and_base_metrics_hold(tmp_path, tiny_corpus):
     rescored = score_folder(folder, model=new)
     fixed = rescored.merge(wrong[["article", "start", "truth"]], on=["article", "start"])
     share_right = (fixed["label"] == fixed["truth"]).mean()
-    assert share_right >= 0.8, f"only {share_right:.0%} of the corrected paragraphs are now right"
+    assert share_right >= 0.85, f"only {share_right:.0%} of the corrected paragraphs are now right"
     old_auc = comparison["current"]["team"]["pr_auc"]
     new_auc = comparison["with_new_labels"]["team"]["pr_auc"]
+    print(f"\ncorrected paragraphs now right: {share_right:.0%} of {len(fixed)}; team PR-AUC on the same folds "
+          f"{old_auc:.3f} -> {new_auc:.3f}; new labels right out of fold {comparison['new_labels_right']}")
     assert new_auc >= old_auc - 0.05, (old_auc, new_auc)
     assert comparison["new_labels"] == len(checked.rows)
     assert json.loads((new_dir / "model.json").read_text())["recipe"]["labels"] == [str(stored)]

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 
-from pipeline.config import SEEDS_DIR
 from pipeline.evaluate import metrics_by_source
 from pipeline.sources import load_medquad, load_seeds, load_webis
 from pipeline.train import _unit_labels, source_weights
