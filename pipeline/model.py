@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import platform
 import warnings
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,7 +89,12 @@ def base_outputs(base: Pipeline, X) -> tuple[np.ndarray, np.ndarray]:
 def _load_skops(path: Path):
     if not path.is_file():
         raise ModelError(f"model file missing: {path}")
-    untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+    try:
+        found = sio.get_untrusted_types(file=path)
+    except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError) as exc:
+        # A pickle (or anything else) renamed to .skops: never unpickled, refused outright.
+        raise ModelError(f"{path} is not a skops model file ({exc}); it was not loaded") from None
+    untrusted = [t for t in found if t not in TRUSTED_TYPES]
     if untrusted:
         raise ModelError(
             f"{path} contains types promoflag does not trust: {', '.join(sorted(untrusted))}. "

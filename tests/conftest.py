@@ -76,5 +76,28 @@ def tiny_corpus():
     return make
 
 
+_CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Run headless Chromium with the given arguments (skips where it is not installed)."""
+    import shutil
+    import subprocess
+
+    binary = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+    if binary is None:
+        pytest.skip("headless Chromium not installed (apt-get install chromium)")
+
+    def run(*args: str, profile: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([binary, *_CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args],
+                              capture_output=True, text=True, timeout=120)
+
+    return run
+
+
 def pytest_report_header(config):
     return f"promoflag default model: {DEFAULT_MODEL_DIR}"

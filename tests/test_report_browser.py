@@ -2,29 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-from pathlib import Path
-
 import pytest
 
 from pipeline.cli import main
-
-CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed (apt-get install chromium)")
-
-_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars",
-]
-
-
-def _chromium(*args: str, profile: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [CHROMIUM, *_FLAGS, f"--user-data-dir={profile}", *args],
-        capture_output=True, text=True, timeout=120,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -47,19 +27,19 @@ def article_folder_module(tmp_path_factory):
     return folder
 
 
-def test_rendered_dom_shows_flagged_passages(report, tmp_path):
+def test_rendered_dom_shows_flagged_passages(report, tmp_path, chromium):
     page = next((report / "articles").glob("*pitch*.html"))
-    result = _chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile")
+    result = chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile")
     dom = result.stdout
     assert 'class="para flagged"' in dom or "flagged" in dom, result.stderr[-2000:]
     assert '<mark class="sentence"' in dom
     assert "NightCalm" in dom
 
 
-def test_screenshot_has_highlight_colour(report, tmp_path):
+def test_screenshot_has_highlight_colour(report, tmp_path, chromium):
     png = tmp_path / "shot.png"
     page = next((report / "articles").glob("*pitch*.html"))
-    result = _chromium(f"--screenshot={png}", "--window-size=1000,900", page.as_uri(), profile=tmp_path / "profile")
+    result = chromium(f"--screenshot={png}", "--window-size=1000,900", page.as_uri(), profile=tmp_path / "profile")
     assert png.exists(), result.stderr[-2000:]
     import numpy as np
     from PIL import Image
@@ -70,6 +50,6 @@ def test_screenshot_has_highlight_colour(report, tmp_path):
     assert highlighted > 2000
 
 
-def test_index_lists_articles_by_share(report, tmp_path):
-    result = _chromium("--dump-dom", (report / "report.html").as_uri(), profile=tmp_path / "profile")
+def test_index_lists_articles_by_share(report, tmp_path, chromium):
+    result = chromium("--dump-dom", (report / "report.html").as_uri(), profile=tmp_path / "profile")
     assert "pitch.txt" in result.stdout and "promotional share" in result.stdout

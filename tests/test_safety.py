@@ -1,0 +1,107 @@
+"""Hostile inputs: model files that would run code, and article text that would script the report."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+from lxml import html as lxml_html
+
+from pipeline.cli import main
+from pipeline.config import DEFAULT_MODEL_DIR
+from pipeline.model import ModelError, load_model
+
+MARKER = "promoflag-pwned"
+
+
+class _RunsCode:
+    """Unpickling this calls os.system: the classic malicious model file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+@pytest.fixture()
+def model_copy(tmp_path) -> Path:
+    target = tmp_path / "model"
+    shutil.copytree(DEFAULT_MODEL_DIR, target)
+    return target
+
+
+def test_pickle_payload_is_refused_and_never_runs(model_copy, tmp_path):
+    marker = tmp_path / MARKER
+    (model_copy / "base.skops").write_bytes(pickle.dumps(_RunsCode(marker)))
+    with pytest.raises(ModelError, match="base.skops"):
+        load_model(model_copy)
+    assert not marker.exists(), "the payload ran"
+
+
+def test_untrusted_type_in_skops_file_is_refused(model_copy, tmp_path):
+    import skops.io as sio
+    from sklearn.preprocessing import FunctionTransformer
+
+    sio.dump(FunctionTransformer(func=os.system), model_copy / "context.skops")
+    with pytest.raises(ModelError, match="system"):
+        load_model(model_copy)
+
+
+def test_version_mismatch_warns_with_both_versions(model_copy):
+    import json
+
+    import sklearn
+
+    meta = json.loads((model_copy / "model.json").read_text())
+    meta["versions"]["scikit-learn"] = "0.24.2"
+    (model_copy / "model.json").write_text(json.dumps(meta))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_model(model_copy)
+    messages = [str(w.message) for w in caught]
+    assert any("0.24.2" in m and sklearn.__version__ in m for m in messages), messages
+
+
+PAYLOADS = {
+    "script.txt": "Sleep Tips\n\n<script>document.body.setAttribute('data-pwned','1')</script> Buy now with code X!",
+    "handler.html": "<p>Hello <img src=x onerror=\"document.body.setAttribute('data-pwned','1')\"> there</p>"
+                    "<p>&lt;svg onload=alert(1)&gt; &amp;broken; &#xZZ; shop now at evil.com</p>",
+    "links.md": "# Title\n\n[click me](javascript:alert(1)) and \u202egnp.exe\u202c order today!",
+    "<img src=x onerror=alert(1)>.txt": "A file whose name is markup. Get yours today at example.shop!",
+}
+
+
+def test_report_escapes_hostile_text(tmp_path):
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    for name, text in PAYLOADS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["score", str(folder), "--out", str(out), "--quiet"]) == 0
+    pages = [out / "report.html", *sorted((out / "articles").glob("*.html"))]
+    assert len(pages) == 1 + len(PAYLOADS)
+    for page in pages:
+        tree = lxml_html.fromstring(page.read_bytes())
+        assert not tree.xpath("//script"), page
+        assert not tree.xpath("//@*[starts-with(name(), 'on')]"), page
+        assert not [h for h in tree.xpath("//@href") if h.strip().lower().startswith("javascript:")], page
+        assert not tree.xpath("//img | //svg | //iframe"), page
+
+
+def test_no_script_runs_in_chromium(tmp_path, chromium):
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    for name, text in PAYLOADS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["score", str(folder), "--out", str(out), "--quiet"]) == 0
+    for page in [out / "report.html", *sorted((out / "articles").glob("*.html"))]:
+        dom = chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile").stdout
+        assert "<body" in dom
+        body_tag = dom[dom.index("<body"):dom.index(">", dom.index("<body")) + 1]
+        assert "data-pwned" not in body_tag, page
