@@ -218,18 +218,22 @@ def _prodigy(records, file: str) -> Iterable[LabelRow | Problem]:
                        annotator=record.get("_annotator_id"), method="import:prodigy")
 
 
+def _one_label(text, values, file: str, line: int, method: str, disagreement: str) -> LabelRow | Problem:
+    """A row from the labels given to one text, or a conflict when they disagree."""
+    distinct = {(_normalise_label(v) or str(v)) for v in values}
+    if len(distinct) > 1:
+        return Problem("conflict", file, line, f"{disagreement}: {sorted(distinct)}")
+    return LabelRow(str(text), distinct.pop(), file, line, method=method)
+
+
 def _doccano(records, file: str) -> Iterable[LabelRow | Problem]:
     for line, record in records:
         labels = record.get("label", record.get("labels"))
         if isinstance(labels, str):
             labels = [labels]
-        if not labels:
-            continue
-        distinct = {(_normalise_label(v) or str(v)) for v in labels}
-        if len(distinct) > 1:
-            yield Problem("conflict", file, line, f"doccano row carries several labels: {sorted(distinct)}")
-            continue
-        yield LabelRow(str(record.get("text", "")), distinct.pop(), file, line, method="import:doccano")
+        if labels:
+            yield _one_label(record.get("text", ""), labels, file, line, "import:doccano",
+                             "doccano row carries several labels")
 
 
 def _label_studio(tasks, file: str) -> Iterable[LabelRow | Problem]:
@@ -242,13 +246,8 @@ def _label_studio(tasks, file: str) -> Iterable[LabelRow | Problem]:
             for result in annotation.get("result", [])
             for choice in (result.get("value") or {}).get("choices", [])
         ]
-        if not choices:
-            continue
-        distinct = {(_normalise_label(c) or str(c)) for c in choices}
-        if len(distinct) > 1:
-            yield Problem("conflict", file, line, f"Label Studio annotators disagree: {sorted(distinct)}")
-            continue
-        yield LabelRow(str(text), distinct.pop(), file, line, method="import:label-studio")
+        if choices:
+            yield _one_label(text, choices, file, line, "import:label-studio", "Label Studio annotators disagree")
 
 
 def _jsonl_records(path: Path) -> tuple[list[tuple[int, dict]], list[Problem]]:

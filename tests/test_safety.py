@@ -76,14 +76,20 @@ PAYLOADS = {
 }
 
 
-def test_report_escapes_hostile_text(tmp_path):
+@pytest.fixture()
+def hostile_report(tmp_path) -> list[Path]:
+    """Every page of the report on a folder of hostile articles."""
     folder = tmp_path / "hostile"
     folder.mkdir()
     for name, text in PAYLOADS.items():
         (folder / name).write_text(text, encoding="utf-8")
     out = tmp_path / "run"
     assert main(["score", str(folder), "--out", str(out), "--quiet"]) == 0
-    pages = [out / "report.html", *sorted((out / "articles").glob("*.html"))]
+    return [out / "report.html", *sorted((out / "articles").glob("*.html"))]
+
+
+def test_report_escapes_hostile_text(hostile_report):
+    pages = hostile_report
     assert len(pages) == 1 + len(PAYLOADS)
     for page in pages:
         tree = lxml_html.fromstring(page.read_bytes())
@@ -93,14 +99,8 @@ def test_report_escapes_hostile_text(tmp_path):
         assert not tree.xpath("//img | //svg | //iframe"), page
 
 
-def test_no_script_runs_in_chromium(tmp_path, chromium):
-    folder = tmp_path / "hostile"
-    folder.mkdir()
-    for name, text in PAYLOADS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    out = tmp_path / "run"
-    assert main(["score", str(folder), "--out", str(out), "--quiet"]) == 0
-    for page in [out / "report.html", *sorted((out / "articles").glob("*.html"))]:
+def test_no_script_runs_in_chromium(hostile_report, tmp_path, chromium):
+    for page in hostile_report:
         dom = chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile").stdout
         assert "<body" in dom
         body_tag = dom[dom.index("<body"):dom.index(">", dom.index("<body")) + 1]
