@@ -13,11 +13,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import DEFAULT_MODEL_DIR, MODELS_DIR, PROMOTIONAL
+from .config import BATCH_ARTICLES, DEFAULT_MODEL_DIR, MODELS_DIR
 
 __all__ = ["main", "EXIT_OK", "EXIT_FLAGGED", "EXIT_USAGE", "EXIT_UNREADABLE"]
 
@@ -51,6 +50,14 @@ def _build_parser() -> argparse.ArgumentParser:
     score.add_argument("--format", default="all", help="all, or a comma list of jsonl,csv,html (default: all)")
     score.add_argument("--fail-on-flag", action="store_true", help="exit 1 when anything is flagged")
     score.add_argument("--max-bytes", type=int, default=None, help="skip files larger than this many bytes")
+    score.add_argument("--jobs", type=int, default=None, help="worker processes (default: all cores; 1: this process)")
+    score.add_argument("--backend", choices=("loky", "dask"), default="loky",
+                       help="where batches run: local processes (loky) or a Dask cluster (needs promoflag[dask])")
+    score.add_argument("--scheduler", default=None, help="with --backend dask: scheduler address, e.g. tcp://host:8786")
+    score.add_argument("--batch-size", type=int, default=None,
+                       help=f"articles scored together (default {BATCH_ARTICLES}); memory grows with it")
+    score.add_argument("--resume", action="store_true",
+                       help="continue the run in --out: skip articles already scored (by content hash)")
     score.add_argument("--quiet", action="store_true", help="no progress bar or summary")
 
     train = sub.add_parser("train", help="train a model from the labelled corpus")
@@ -108,59 +115,50 @@ def _progress(total: int, quiet: bool):
 
 def _run_score(args: argparse.Namespace) -> int:
     from .config import MAX_FILE_BYTES
-    from .ingest import discover, read_articles
-    from .model import ModelError, default_model_dir, load_model
-    from .report import RunWriter, parse_formats
-    from .scoring import score_batches, summarise_articles
+    from .ingest import discover
+    from .model import ModelError
+    from .report import ResumeError, parse_formats
+    from .scoring import score_to_folder
 
     try:
         formats = parse_formats(args.format)
     except ValueError as exc:
         return _fail(str(exc))
+    if args.jobs is not None and args.jobs < 1:
+        return _fail(f"--jobs must be at least 1, got {args.jobs}")
+    if args.batch_size is not None and args.batch_size < 1:
+        return _fail(f"--batch-size must be at least 1, got {args.batch_size}")
+    if args.scheduler and args.backend != "dask":
+        return _fail("--scheduler needs --backend dask")
     try:
         files = discover(args.paths)
     except FileNotFoundError as exc:
         return _fail(str(exc))
     if not files:
         return _fail(f"no articles found in {', '.join(args.paths)} (looked for .txt, .md, .html, .htm, .jsonl)")
-    try:
-        started = time.perf_counter()
-        model = load_model(args.model)
-        load_seconds = time.perf_counter() - started
-    except (ModelError, OSError, ValueError) as exc:
-        return _fail(f"cannot load model: {exc}")
-    writer = RunWriter(args.out, formats=formats)
-    started = time.perf_counter()
-    totals = {"articles": 0, "paragraphs": 0, "flagged": 0, "flagged_articles": 0, "errors": 0}
-    errors: list[tuple[str, str]] = []
     progress = _progress(len(files), args.quiet)
-
-    def counted(items):
-        for item in items:
-            yield item
-            progress.update(1)
-
-    articles = read_articles(counted(files), max_bytes=args.max_bytes or MAX_FILE_BYTES)
-    for batch, paragraphs in score_batches(articles, model, threshold=args.threshold):
-        article_rows = summarise_articles(batch, paragraphs)
-        writer.add(batch, paragraphs, article_rows)
-        totals["articles"] += len(batch)
-        totals["paragraphs"] += len(paragraphs)
-        totals["flagged"] += int((paragraphs["label"] == PROMOTIONAL).sum()) if len(paragraphs) else 0
-        totals["flagged_articles"] += int((article_rows["flagged"] > 0).sum())
-        for row in article_rows.itertuples(index=False):
-            if row.error:
-                errors.append((row.article, row.error))
-    progress.close()
-    totals["errors"] = len(errors)
-    summary = {**totals, "model": str(args.model or default_model_dir()),
-               "threshold": args.threshold if args.threshold is not None else model.threshold,
-               "inputs": [str(Path(p).resolve()) for p in args.paths]}
-    articles = writer.close(summary)
-    elapsed = time.perf_counter() - started
+    try:
+        result = score_to_folder(
+            args.paths, args.out, model_dir=args.model, threshold=args.threshold, formats=formats,
+            jobs=args.jobs, backend=args.backend, scheduler=args.scheduler, resume=args.resume,
+            max_bytes=args.max_bytes or MAX_FILE_BYTES, batch_size=args.batch_size or BATCH_ARTICLES,
+            on_file=lambda: progress.update(1),
+        )
+    except ModelError as exc:
+        return _fail(f"cannot load model: {exc}")
+    except (ResumeError, RuntimeError) as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        return _fail(f"cannot write to {args.out}: {exc}")
+    finally:
+        progress.close()
+    summary = result.summary
+    errors = [(row.article, row.error) for row in result.articles.itertuples(index=False) if row.error]
     if not args.quiet:
-        _print_summary(totals, errors, articles, Path(args.out), elapsed, load_seconds)
-    if args.fail_on_flag and totals["flagged"]:
+        if result.skipped:
+            print(f"Resumed: {result.skipped} articles were already scored in {args.out}.")
+        _print_summary(summary, errors, result.articles, Path(args.out), result.seconds, result.load_seconds)
+    if args.fail_on_flag and summary["flagged"]:
         return EXIT_FLAGGED
     return EXIT_UNREADABLE if errors else EXIT_OK
 

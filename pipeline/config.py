@@ -27,6 +27,7 @@ __all__ = [
     "MAX_FILE_BYTES",
     "BATCH_ARTICLES",
     "NLP_BATCH_SIZE",
+    "VOCAB_LIMIT",
     "PARAGRAPH_COLUMNS",
     "SOURCE_MASS",
     "IMPORTED_WEIGHT",
@@ -56,6 +57,8 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 # Articles handled together: bounded so that memory stays flat on large folders.
 BATCH_ARTICLES = 64
 NLP_BATCH_SIZE = 256
+# Distinct words spaCy may hold before the scoring pipeline is reloaded afresh (memory stays flat).
+VOCAB_LIMIT = 200_000
 
 PARAGRAPH_COLUMNS = [
     "article",

@@ -1,6 +1,6 @@
 """Promotional cue patterns for spaCy's rule-based ``span_ruler``.
 
-Each cue is a label and a Matcher token pattern or a PhraseMatcher string. They describe how
+Each cue is a label and a Matcher token pattern or a phrase string. They describe how
 promotion is *said* (calls to action, second person, prices, codes, urgency, brand-like names),
 never which products exist, so they carry over to products the model has never seen. Two
 counter-cues, ``CARE_ADVICE`` and ``EVIDENCE``, mark the non-commercial advice and research
@@ -19,12 +19,14 @@ from pathlib import Path
 
 import srsly
 from spacy.language import Language
-from spacy.matcher import Matcher, PhraseMatcher
+from spacy.matcher import Matcher
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span
 
 __all__ = ["CUE_LABELS", "PromoCues", "cue_patterns"]
 
-_START_SUFFIX = "@start"
+_MISSING = object()
+_WORD_CACHE_LIMIT = 500_000  # cleared when exceeded, so memory stays flat on long runs
 _DOMAIN = re.compile(r"^[\w-]+(\.[\w-]+)*\.(com|org|net|co|io|health|shop|store|care|life|us|uk|app|info|biz|clinic)(/\S*)?$", re.I)
 _CAMEL = re.compile(r"^[A-Z][a-z]+[A-Z][A-Za-z]*$")
 _MONEY = re.compile(r"^(US)?[$€£]\d")
@@ -194,7 +196,7 @@ def _expand(pattern: list[dict]) -> list[list[dict]]:
     alternatives.
 
     spaCy's Matcher checks ``IN`` sets in Python at every position, which made the cue step ten
-    times slower than tokenization; exact word sequences go to the PhraseMatcher instead, which
+    times slower than tokenization; exact word sequences go to the phrase index instead, which
     looks them up by hash.
     """
     words_only = all(set(spec) - {"OP"} == {"LOWER"} for spec in pattern)
@@ -221,7 +223,7 @@ def _as_phrase(pattern: list[dict]) -> str | None:
 
 def cue_patterns() -> list[dict]:
     """All cue patterns: ``{"label", "pattern"}`` with a token pattern (Matcher) or a phrase
-    string (PhraseMatcher on ``LOWER``); ``"sentence_start": True`` limits a phrase to the start
+    string (matched on lowercase words); ``"sentence_start": True`` limits a phrase to the start
     of a sentence (imperative openers, navigation words)."""
     token_patterns, phrases = [], set()
     for label, pattern in _token_patterns():
@@ -256,9 +258,11 @@ def _lexical_label(text: str, like_url: bool, like_email: bool) -> str | None:
 class PromoCues:
     """spaCy component: marks promotional cues as spans in ``doc.spans[spans_key]``.
 
-    Phrases are matched with a PhraseMatcher on ``LOWER``, structural patterns (numbers,
-    capitalised names after a dash) with a Matcher, and single-word cues (URLs, domains,
-    CamelCase and trademarked names, prices) by a per-word check cached in the component.
+    Phrases are looked up by the hashes of their lowercase words (what spaCy's PhraseMatcher on
+    ``LOWER`` does, without building ten thousand pattern docs at load time), structural
+    patterns (numbers, capitalised names after a dash) go to a Matcher, and single-word cues
+    (URLs, domains, CamelCase and trademarked names, prices) to a per-word check cached in the
+    component.
     """
 
     def __init__(self, nlp: Language, name: str = "promo_cues", *, spans_key: str = "cues") -> None:
@@ -266,59 +270,129 @@ class PromoCues:
         self.name = name
         self.spans_key = spans_key
         self.patterns: list[dict] = []
+        self._saved_tokens: dict[str, list[str]] | None = None
         self._reset()
 
     def _reset(self) -> None:
         self.matcher = Matcher(self.nlp.vocab)
-        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
-        self._word_cache: dict[int, tuple[str | None, bool, bool]] = {}
+        # lowercase word hashes of a phrase -> its (label, only at a sentence start) entries, and
+        # for each first word the phrase lengths that start with it
+        self._phrases: dict[tuple[int, ...], list[tuple[str, bool]]] = {}
+        self._lengths: dict[int, set[int]] = {}
+        self._longest_pattern: int | None = 0  # tokens; None when a pattern has no upper bound
+        self._word_cache: dict[int, tuple[str | None, bool, bool] | None] = {}
+        # Hashes of the words that token patterns cannot match without: a paragraph with none
+        # of them skips the Matcher, which costs as much as tokenizing.
+        self._anchor_orths: set[int] = set()
+        self._anchor_lowers: set[int] = set()
+        self._unanchored = False
+
+    def _add_anchor(self, pattern: list[dict]) -> None:
+        strings = self.nlp.vocab.strings
+        if self._longest_pattern is not None:
+            unbounded = any(spec.get("OP") in ("+", "*") for spec in pattern)
+            self._longest_pattern = None if unbounded else max(self._longest_pattern, len(pattern))
+        for spec in pattern:
+            if spec.get("OP") in ("?", "*", "!"):
+                continue
+            for attr, anchors in (("ORTH", self._anchor_orths), ("LOWER", self._anchor_lowers)):
+                value = spec.get(attr)
+                words = value.get("IN") if isinstance(value, dict) else [value] if isinstance(value, str) else None
+                if words:
+                    anchors.update(strings.add(w if attr == "ORTH" else w.lower()) for w in words)
+                    return
+        self._unanchored = True
+
+    def _word_entry(self, vocab, orth: int) -> tuple[str | None, bool, bool] | None:
+        """Single-word cue facts for one word, or None when the word has none."""
+        lex = vocab[orth]
+        text = lex.text
+        caps = text.isalpha() and text.isupper() and len(text) >= 3
+        label = _lexical_label(text, lex.like_url, lex.like_email)
+        if caps and len(text) >= 6:  # long all-caps words are names, not acronyms
+            label = label or "BRAND"
+        codeish = bool(_CODE.match(text))
+        return (label, codeish, caps) if (label or codeish or caps) else None
 
     def add_patterns(self, patterns: Iterable[dict]) -> None:
         """Add patterns in the format of :func:`cue_patterns`."""
-        phrases: dict[str, list] = {}
         for entry in patterns:
             label = entry["label"]
             if isinstance(entry["pattern"], str):
-                key = f"{label}{_START_SUFFIX}" if entry.get("sentence_start") else label
-                phrases.setdefault(key, []).append(entry["pattern"])
+                key = tuple(get_string_id(word.lower()) for word in self._phrase_tokens(entry["pattern"]))
+                if key:
+                    self._phrases.setdefault(key, []).append((label, bool(entry.get("sentence_start"))))
+                    self._lengths.setdefault(key[0], set()).add(len(key))
             else:
                 self.matcher.add(label, [entry["pattern"]])
+                self._add_anchor(entry["pattern"])
             self.patterns.append(entry)
-        for key, texts in phrases.items():
-            self.phrase_matcher.add(key, list(self.nlp.tokenizer.pipe(texts)))
+
+    def _phrase_tokens(self, text: str) -> list[str]:
+        # Tokenizing some ten thousand phrases was most of the model's load time. A saved model
+        # stores the tokens of the phrases the tokenizer does not simply split on spaces.
+        if self._saved_tokens is None:
+            return [t.text for t in self.nlp.make_doc(text)]
+        return self._saved_tokens.get(text) or text.split(" ")
+
+    def _match_phrases(self, lowers: list[int], sent_starts: list[int], found: dict) -> None:
+        """All phrase matches, overlapping ones included, by lowercase word hashes."""
+        lengths, phrases, n = self._lengths, self._phrases, len(lowers)
+        for i in [i for i, lower in enumerate(lowers) if lower in lengths]:
+            for length in lengths[lowers[i]]:
+                if i + length > n:
+                    continue
+                for label, sentence_start in phrases.get(tuple(lowers[i:i + length]), ()):
+                    if not sentence_start or sent_starts[i] == 1:
+                        found[(i, i + length, label)] = None
+
+    def _match_tokens(self, doc: Doc, orths: list[int], lowers: list[int], found: dict) -> None:
+        """Matcher patterns, run only around the words they cannot match without."""
+        if self._unanchored or self._longest_pattern is None:
+            windows = [(0, len(doc))]
+        else:
+            reach = self._longest_pattern - 1
+            windows = []
+            for i, (orth, lower) in enumerate(zip(orths, lowers)):
+                if orth in self._anchor_orths or lower in self._anchor_lowers:
+                    lo, hi = max(i - reach, 0), min(i + reach + 1, len(doc))
+                    if windows and lo <= windows[-1][1]:
+                        windows[-1] = (windows[-1][0], hi)
+                    else:
+                        windows.append((lo, hi))
+        strings = doc.vocab.strings
+        for lo, hi in windows:
+            for match_id, start, end in self.matcher(doc[lo:hi]):
+                found[(lo + start, lo + end, strings[match_id])] = None
 
     def __call__(self, doc: Doc) -> Doc:
         strings = doc.vocab.strings
+        rows = doc.to_array(["ORTH", "LOWER", "SENT_START"]).tolist() if len(doc) else []
+        orths = [row[0] for row in rows]
+        lowers = [row[1] for row in rows]
         found: dict[tuple[int, int, str], None] = {}
-        for match_id, start, end in [*self.phrase_matcher(doc), *self.matcher(doc)]:
-            label = strings[match_id]
-            if label.endswith(_START_SUFFIX):
-                if not doc[start].is_sent_start:
-                    continue
-                label = label[: -len(_START_SUFFIX)]
-            found[(start, end, label)] = None
+        self._match_phrases(lowers, [row[2] for row in rows], found)
+        self._match_tokens(doc, orths, lowers, found)
         cache = self._word_cache
+        if len(cache) > _WORD_CACHE_LIMIT:
+            cache.clear()
         code, off, discount = (strings[w] for w in ("code", "off", "discount"))
-        rows = doc.to_array(["ORTH", "LOWER"]).tolist() if len(doc) else []
         previous_caps = False
-        for i, (orth, _lower) in enumerate(rows):
-            entry = cache.get(orth)
+        for i, orth in enumerate(orths):
+            entry = cache.get(orth, _MISSING)
+            if entry is _MISSING:
+                entry = cache[orth] = self._word_entry(doc.vocab, orth)
             if entry is None:
-                lex = doc.vocab[orth]
-                text = lex.text
-                caps = text.isalpha() and text.isupper() and len(text) >= 3
-                label = _lexical_label(text, lex.like_url, lex.like_email)
-                if caps and len(text) >= 6:  # long all-caps words are names, not acronyms
-                    label = label or "BRAND"
-                entry = cache[orth] = (label, bool(_CODE.match(text)), caps)
+                previous_caps = False
+                continue
             label, codeish, caps = entry
-            if codeish and i and rows[i - 1][1] == code:
+            if codeish and i and lowers[i - 1] == code:
                 found[(i - 1, i + 1, "DISCOUNT")] = None
             if caps and previous_caps:  # two all-caps words in a row: DISCO BEARS, IRONCLAD ISO
                 found[(i - 1, i + 1, "BRAND")] = None
             previous_caps = caps
             if label == "DISCOUNT_PERCENT":
-                if i + 1 < len(rows) and rows[i + 1][1] in (off, discount):
+                if i + 1 < len(rows) and lowers[i + 1] in (off, discount):
                     found[(i, i + 2, "DISCOUNT")] = None
             elif label is not None:
                 found[(i, i + 1, label)] = None
@@ -341,13 +415,19 @@ class PromoCues:
         path.mkdir(parents=True, exist_ok=True)
         srsly.write_json(path / "cfg.json", {"spans_key": self.spans_key})
         srsly.write_jsonl(path / "patterns.jsonl", self.patterns)
+        phrases = sorted({p["pattern"] for p in self.patterns if isinstance(p["pattern"], str)})
+        tokens = {text: [t.text for t in self.nlp.make_doc(text)] for text in phrases}
+        srsly.write_json(path / "phrase_tokens.json", {t: w for t, w in tokens.items() if w != t.split(" ")})
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> PromoCues:
         path = Path(path)
         self.spans_key = srsly.read_json(path / "cfg.json")["spans_key"]
         self.patterns = []
         self._reset()
+        tokens = path / "phrase_tokens.json"
+        self._saved_tokens = srsly.read_json(tokens) if tokens.exists() else None
         self.add_patterns(srsly.read_jsonl(path / "patterns.jsonl"))
+        self._saved_tokens = None
         return self
 
 

@@ -26,7 +26,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from .cues import CUE_LABELS
 from .preprocess import CUES_KEY
@@ -72,23 +72,61 @@ class UnitTable:
     cues: list[list[tuple[str, str]]]
 
 
-def _normalise_token(token) -> str | None:
-    if token.is_space:
-        return None
-    text = token.text
-    if token.like_url or token.like_email or _DOMAIN.match(text):
-        return "<url>"
-    if token.like_num or any(ch.isdigit() for ch in text):
-        return "<num>"
-    if len(text) > 1 and any(ch.isupper() for ch in text[1:]):
-        return "<name>"
-    lemma = token.lemma_
-    return lemma.lower() if lemma else token.lower_
+# (orth, lemma) -> (normalised lemma or None for whitespace, is_punct, like_num, length). Every
+# input is a lexical attribute (the lemmatizer runs in lookup mode), so the answer never depends
+# on context; caching it replaces a Python call per token with a dict lookup.
+_TokenInfo = tuple[str | None, bool, bool, int]
+_TOKEN_CACHE: dict[tuple[int, int], _TokenInfo] = {}
+_TOKEN_CACHE_LIMIT = 500_000  # bounded, so a long run over new words keeps memory flat
+
+
+def _token_info(vocab, orth: int, lemma: int, lemma_table) -> _TokenInfo:
+    lex = vocab[orth]
+    text = lex.text
+    if lex.is_space:
+        return None, False, False, len(text)
+    if lex.like_url or lex.like_email or _DOMAIN.match(text):
+        norm = "<url>"
+    elif lex.like_num or any(ch.isdigit() for ch in text):
+        norm = "<num>"
+    elif len(text) > 1 and any(ch.isupper() for ch in text[1:]):
+        norm = "<name>"
+    else:
+        if lemma:
+            lemma_text = vocab.strings[lemma]
+        else:  # the lemmatizer did not run: the same lookup it would have made
+            lemma_text = lemma_table.get(text, text) if lemma_table is not None else ""
+        norm = lemma_text.lower() if lemma_text else lex.lower_
+    return norm, bool(lex.is_punct), bool(lex.like_num), len(text)
+
+
+def _doc_tokens(doc: Doc, lemma_table) -> tuple[list[_TokenInfo], list[tuple[int, int, int, int]]]:
+    """Per-token facts for a whole paragraph, computed once and sliced for each sentence, and
+    its sentences as ``(first token, end token, start char, end char)``."""
+    if not len(doc):
+        return [], []
+    cache = _TOKEN_CACHE
+    if len(cache) > _TOKEN_CACHE_LIMIT:
+        cache.clear()
+    vocab = doc.vocab
+    infos, starts, idx = [], [], []
+    for i, (orth, lemma, sent_start, char) in enumerate(doc.to_array(["ORTH", "LEMMA", "SENT_START", "IDX"]).tolist()):
+        info = cache.get((orth, lemma))
+        if info is None:
+            info = cache[(orth, lemma)] = _token_info(vocab, orth, lemma, lemma_table)
+        infos.append(info)
+        idx.append(char)
+        if sent_start == 1 or i == 0:
+            starts.append(i)
+    ends = starts[1:] + [len(infos)]
+    sentences = [(lo, hi, idx[lo], idx[hi - 1] + infos[hi - 1][3]) for lo, hi in zip(starts, ends)]
+    return infos, sentences
 
 
 def _unit_row(
-    tokens: Span | Doc,
-    cue_starts: Sequence[tuple[int, str]],
+    tokens: Sequence[_TokenInfo],
+    text: str,
+    cue_counts: dict[str, int],
     *,
     kind: str,
     is_sentence: bool,
@@ -97,18 +135,11 @@ def _unit_row(
     count: int,
     n_sentences: int,
 ) -> dict:
-    words = [t for t in tokens if not t.is_space]
-    lemmas = [lemma for lemma in map(_normalise_token, words) if lemma]
-    n_words = sum(not t.is_punct for t in words) or 1
-    lo, hi = tokens.start if isinstance(tokens, Span) else 0, tokens.end if isinstance(tokens, Span) else len(tokens)
+    lemmas = [norm for norm, _, _, _ in tokens if norm]
+    n_words = sum(norm is not None and not punct for norm, punct, _, _ in tokens) or 1
     row = dict.fromkeys(_CUE_COLUMNS, 0.0)
-    counts: dict[str, int] = {}
-    for token_i, label in cue_starts:
-        if lo <= token_i < hi:
-            counts[label] = counts.get(label, 0) + 1
-    for label, n in counts.items():
+    for label, n in cue_counts.items():
         row[f"cue_{label.lower()}"] = math.log1p(n)
-    text = tokens.text
     row.update(
         lemmas=" ".join(lemmas),
         text=text,
@@ -122,16 +153,26 @@ def _unit_row(
         from_end=1.0 / (1 + count - 1 - index),
         exclamations=math.log1p(text.count("!")),
         questions_end=float(text.rstrip().endswith("?")),
-        digit_rate=sum(t.like_num for t in words) / n_words,
+        digit_rate=sum(num for norm, _, num, _ in tokens if norm is not None) / n_words,
         one_sentence=float(n_sentences == 1),
     )
     return row
+
+
+def _count_cues(cue_starts: Sequence[tuple[int, str]], lo: int, hi: int) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for token_i, label in cue_starts:
+        if lo <= token_i < hi:
+            counts[label] = counts.get(label, 0) + 1
+    return counts
 
 
 def featurize(
     docs: Iterable[Doc],
     kinds: Sequence[str],
     positions: Sequence[tuple[int, int]],
+    *,
+    lemma_table=None,
 ) -> UnitTable:
     """Turn processed paragraph docs into feature rows.
 
@@ -143,6 +184,9 @@ def featurize(
         Each paragraph's kind (heading, list item or body paragraph).
     positions:
         Each paragraph's ``(index, count)``: its place in the article and the article's length.
+    lemma_table:
+        The lookup lemmatizer's ``lemma_lookup`` table, for docs processed without the
+        lemmatizer (faster, same lemmas).
     """
     rows: list[dict] = []
     cues: list[list[tuple[str, str]]] = []
@@ -151,18 +195,21 @@ def featurize(
         cue_starts = [key for key, _ in matches]
         cues.append([(label, span.text) for (_, label), span in matches])
         position = index / max(count - 1, 1)
-        sentences = list(doc.sents) if len(doc) else []
+        tokens, sentences = _doc_tokens(doc, lemma_table)
         n_sent = len(sentences)
+        text = doc.text
         common = dict(kind=kind, position=position, index=index, count=count, n_sentences=n_sent)
-        row = _unit_row(doc, cue_starts, is_sentence=False, **common)
-        row.update(para=para, start=0, end=len(doc.text))
+        row = _unit_row(tokens, text, _count_cues(cue_starts, 0, len(doc)), is_sentence=False, **common)
+        row.update(para=para, start=0, end=len(text))
         rows.append(row)
         if n_sent > 1:
-            for sent in sentences:
-                if not sent.text.strip():
+            for lo, hi, start_char, end_char in sentences:
+                sentence = text[start_char:end_char]
+                if not sentence.strip():
                     continue
-                row = _unit_row(sent, cue_starts, is_sentence=True, **common)
-                row.update(para=para, start=sent.start_char, end=sent.end_char)
+                counts = _count_cues(cue_starts, lo, hi)
+                row = _unit_row(tokens[lo:hi], sentence, counts, is_sentence=True, **common)
+                row.update(para=para, start=start_char, end=end_char)
                 rows.append(row)
     frame = pd.DataFrame(rows, columns=["para", "start", "end", "lemmas", "text", *NUMERIC_COLUMNS])
     frame["is_sentence"] = frame["is_sentence"].astype(bool)

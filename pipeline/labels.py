@@ -423,7 +423,8 @@ def store_labels(
     """Append checked labels to the store as a new file ``import-<time>-<n>.jsonl``.
 
     Written through a temporary file and renamed, under a lock on the store, so an interrupted
-    import leaves nothing behind and concurrent imports both land. Returns the new file (None
+    import leaves nothing behind (a killed one leaves a temporary file, which is never read and
+    which the next import removes) and concurrent imports both land. Returns the new file (None
     when there was nothing to store).
     """
     if not rows:
@@ -441,14 +442,22 @@ def store_labels(
         for row in rows
     ]
     with _locked(labels_dir):
+        # Only an import holding the lock writes a temporary file: any found now was left by an
+        # import that was killed before its rename, and is not labels.
+        for stale in labels_dir.glob(".import-*.tmp"):
+            stale.unlink()
         stamp = now.strftime("%Y%m%dT%H%M%S")
         number = 1
         while (path := labels_dir / f"import-{stamp}-{number}.jsonl").exists():
             number += 1
         tmp = labels_dir / f".{path.name}.tmp"
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "w", encoding="utf-8") as handle:
+                handle.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
     return path

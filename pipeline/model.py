@@ -31,11 +31,11 @@ import spacy
 from sklearn.pipeline import Pipeline
 from spacy.language import Language
 
-from .config import DEFAULT_MODEL_DIR, INFORMATIONAL, MODELS_DIR, PARAGRAPH_COLUMNS, PROMOTIONAL
+from .config import DEFAULT_MODEL_DIR, INFORMATIONAL, MODELS_DIR, PARAGRAPH_COLUMNS, PROMOTIONAL, VOCAB_LIMIT
 from .context import CONTEXT_FEATURES, context_features
 from .features import UnitTable, featurize
 from .ingest import Article
-from .preprocess import load_nlp, process
+from .preprocess import lemma_table, load_nlp, process, save_nlp
 
 __all__ = [
     "PromoModel",
@@ -113,6 +113,7 @@ class PromoModel:
     threshold: float = 0.5
     sentence_threshold: float = 0.0  # a margin of the base regression, not a probability
     meta: dict = field(default_factory=dict)
+    source: Path | None = None  # the directory it was loaded from
 
     # -- scoring -------------------------------------------------------------------------
     def featurize_articles(self, articles: Sequence[Article]) -> tuple[pd.DataFrame, UnitTable]:
@@ -126,8 +127,16 @@ class PromoModel:
         texts = [articles[r[0]].text[r[4]:r[5]] for r in rows]
         paragraphs["text"] = texts
         docs = process(self.nlp, texts)
-        units = featurize(docs, [r[6] for r in rows], [(r[2], r[3]) for r in rows])
+        units = featurize(docs, [r[6] for r in rows], [(r[2], r[3]) for r in rows], lemma_table=lemma_table(self.nlp))
+        self._bound_vocabulary()
         return paragraphs, units
+
+    def _bound_vocabulary(self) -> None:
+        # spaCy's vocabulary keeps every distinct word it has seen, so on a long run over new text
+        # it grows without end; a fresh copy of the pipeline (same files, same features) starts
+        # it again. Everything the features cache is keyed by string hashes, which do not change.
+        if self.source is not None and len(self.nlp.vocab) > VOCAB_LIMIT:
+            self.nlp = load_nlp(self.source / "nlp", spacy_version=self.meta.get("versions", {}).get("spacy"))
 
     def score_articles(self, articles: Sequence[Article], *, threshold: float | None = None) -> pd.DataFrame:
         """Score every paragraph of the given articles (those without an error).
@@ -222,7 +231,7 @@ class PromoModel:
         """Write the model directory (created if needed) and return its path."""
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
-        self.nlp.to_disk(path / "nlp")
+        save_nlp(self.nlp, path / "nlp")
         sio.dump(self.base, path / "base.skops")
         sio.dump(self.context, path / "context.skops")
         meta = {
@@ -245,12 +254,13 @@ class PromoModel:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         _warn_on_version_mismatch(meta.get("versions", {}), path)
         return cls(
-            nlp=load_nlp(path / "nlp"),
+            nlp=load_nlp(path / "nlp", spacy_version=meta.get("versions", {}).get("spacy")),
             base=_load_skops(path / "base.skops"),
             context=_load_skops(path / "context.skops"),
             threshold=float(meta["threshold"]),
             sentence_threshold=float(meta.get("sentence_threshold", 0.0)),
             meta=meta,
+            source=path,
         )
 
 

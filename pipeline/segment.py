@@ -13,9 +13,10 @@ Every :class:`Paragraph` holds ``start``/``end`` offsets into the text it was cu
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-__all__ = ["Paragraph", "segment_text", "HEADING", "LIST_ITEM", "BODY"]
+__all__ = ["BODY", "HEADING", "LIST_ITEM", "Paragraph", "segment_text"]
 
 HEADING = "heading"
 LIST_ITEM = "list_item"
@@ -26,6 +27,9 @@ _MD_HEADING = re.compile(r"[ \t]{0,3}#{1,6}[ \t]+(?=\S)")
 _SETEXT = re.compile(r"[ \t]{0,3}(?:=+|-+)[ \t]*")
 _TERMINAL = (".", "!", "?", ":", ";", '"', "\u201d", ")", "'", "\u2019")
 _WRAP_WIDTH = 100
+# A whole line holding at least one non-space character. The leading "[^\S\n]*" can only
+# backtrack over the spaces it took at a line start, so the scan stays linear.
+_TEXT_LINE = re.compile(r"^[^\S\n]*\S.*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -37,20 +41,29 @@ class Paragraph:
     kind: str = BODY
 
 
-def _line_spans(text: str) -> list[tuple[int, int]]:
-    spans, pos = [], 0
-    for line in text.split("\n"):
-        spans.append((pos, pos + len(line)))
-        pos += len(line) + 1
-    return spans
+def _text_blocks(text: str) -> Iterator[list[tuple[int, int]]]:
+    """Runs of consecutive non-blank lines, each line as its ``(start, end)`` span.
+
+    Blank lines are skipped by the regex engine rather than one by one in Python, so a file of
+    millions of empty lines costs time and memory for its text lines only.
+    """
+    block: list[tuple[int, int]] = []
+    last_end = -2
+    for match in _TEXT_LINE.finditer(text):
+        if block and match.start() != last_end + 1:
+            yield block
+            block = []
+        block.append(match.span())
+        last_end = match.end()
+    if block:
+        yield block
 
 
 def _strip_span(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+    chunk = text[start:end]
+    left = chunk.lstrip()
+    start += len(chunk) - len(left)
+    return start, start + len(left.rstrip())
 
 
 def _is_hard_wrapped(text: str, lines: list[tuple[int, int]]) -> bool:
@@ -67,8 +80,10 @@ def _is_hard_wrapped(text: str, lines: list[tuple[int, int]]) -> bool:
 
 def _looks_like_heading(line: str, next_line: str | None) -> bool:
     """Short, unpunctuated, title-like line before more text: a heading in plain text."""
+    if len(line) > 110 or next_line is None:
+        return False  # before split(): a multi-megabyte line would become millions of words
     words = line.split()
-    if not words or len(words) > 14 or len(line) > 110 or next_line is None:
+    if not words or len(words) > 14:
         return False
     if line.endswith("?"):
         return len(next_line) > len(line)
@@ -108,16 +123,8 @@ def segment_text(text: str) -> list[Paragraph]:
     list of Paragraph
         In reading order; ``text[p.start:p.end]`` is the paragraph, never empty.
     """
-    blocks: list[list[tuple[int, int]]] = [[]]
-    for start, end in _line_spans(text):
-        if text[start:end].strip():
-            blocks[-1].append((start, end))
-        elif blocks[-1]:
-            blocks.append([])
     units: list[tuple[int, int, bool]] = []  # start, end, forced heading (setext)
-    for block in blocks:
-        if not block:
-            continue
+    for block in _text_blocks(text):
         if _is_hard_wrapped(text, block):
             units.append((block[0][0], block[-1][1], False))
             continue

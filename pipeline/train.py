@@ -30,7 +30,7 @@ from .context import context_features, context_pipeline
 from .features import NUMERIC_COLUMNS, UnitTable, base_pipeline
 from .model import PromoModel, paragraph_score_arrays
 from .features import featurize
-from .preprocess import build_nlp, process
+from .preprocess import build_nlp, lemma_table, process
 
 __all__ = ["TrainingSet", "prepare", "fit", "best_f1_threshold", "data_fingerprint"]
 
@@ -98,7 +98,8 @@ def prepare(paragraphs: pd.DataFrame, *, nlp: Language | None = None) -> Trainin
     paragraphs["batch_article"] = paragraphs["source"].astype(str) + "/" + paragraphs["article"].astype(str)
     paragraphs["paragraph"] = paragraphs["index"]
     docs = process(nlp, paragraphs["text"].tolist())
-    units = featurize(docs, paragraphs["kind"].tolist(), list(zip(paragraphs["index"], paragraphs["count"])))
+    units = featurize(docs, paragraphs["kind"].tolist(), list(zip(paragraphs["index"], paragraphs["count"])),
+                      lemma_table=lemma_table(nlp))
     features = base_pipeline().named_steps["features"]
     X = sparse.csr_matrix(features.fit_transform(units.frame))
     y = _unit_labels(paragraphs, units.frame)

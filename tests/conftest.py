@@ -101,3 +101,21 @@ def chromium():
 
 def pytest_report_header(config):
     return f"promoflag default model: {DEFAULT_MODEL_DIR}"
+
+
+# Tests that measure time record it here rather than assert on it (project rule: no timed
+# assertions); the lines are printed at the end of the run.
+_TIMINGS: dict[str, str] = {}
+
+
+@pytest.fixture(scope="session")
+def timings() -> dict[str, str]:
+    """Lines for the end-of-run summary, e.g. ``timings["fuzz html_to_text"] = "2000 inputs, slowest 0.012 s"``."""
+    return _TIMINGS
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _TIMINGS:
+        terminalreporter.section("timings")
+        for name, line in _TIMINGS.items():
+            terminalreporter.write_line(f"{name}: {line}")

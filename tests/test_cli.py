@@ -28,7 +28,8 @@ def test_score_writes_every_output(article_folder, tmp_path, capsys):
     report = (out / "report.html").read_text(encoding="utf-8")
     assert "plain.txt" in report and "<script" not in report
     assert len(list((out / "articles").glob("*.html"))) == 4
-    assert not list(out.glob(".*")), "no temporary files are left behind"
+    hidden = [p.name for p in out.glob(".*")]
+    assert hidden == [".promoflag-journal.jsonl"], "no temporary files are left behind, only the run journal"
 
 
 def test_format_option_limits_outputs(article_folder, tmp_path):

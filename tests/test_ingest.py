@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from pipeline.ingest import decode_bytes, discover, html_to_text, read_articles
@@ -102,3 +104,113 @@ def test_size_limit_skips_with_reason(tmp_path):
     (tmp_path / "big.txt").write_text("word " * 1000, encoding="utf-8")
     [article] = read_articles(discover([tmp_path]), max_bytes=100)
     assert "too large" in article.error
+
+
+def _blocks(markup: str) -> list[tuple[str, str]]:
+    text, paragraphs = html_to_text(markup)
+    return [(text[p.start:p.end], p.kind) for p in paragraphs]
+
+
+def test_deeply_nested_html_keeps_its_text():
+    """libxml2 stopped building the tree a few hundred levels down and lost everything below."""
+    depth = 100_000
+    deep = "<div>" * depth + "Text at the bottom." + "</div>" * depth
+    assert _blocks(deep) == [("Text at the bottom.", "paragraph")]
+    unclosed = "<p>Before.</p>" + "<section><span>" * 10_000 + "<p>Inside.</p>"
+    assert _blocks(unclosed) == [("Before.", "paragraph"), ("Inside.", "paragraph")]
+
+
+def test_unclosed_paragraphs_and_list_items():
+    markup = "<p>One<p>Two<ul><li>A<li>B<ul><li>B1</ul>still B</ul><p>Three<dl><dt>Term<dd>Definition<dt>Next</dl>"
+    assert _blocks(markup) == [
+        ("One", "paragraph"), ("Two", "paragraph"), ("A", "list_item"), ("B", "list_item"),
+        ("B1", "list_item"), ("still B", "list_item"), ("Three", "paragraph"), ("Term", "list_item"),
+        ("Definition", "paragraph"), ("Next", "list_item"),
+    ]
+    assert _blocks("<h2>Title<p>Body after a forgotten end tag.") == [
+        ("Title", "heading"), ("Body after a forgotten end tag.", "paragraph")]
+
+
+def test_void_elements_never_open():
+    markup = (
+        "<html><head><meta charset=utf-8><link rel=x></head><body><p>Line one<br>Line two<img src=x> still two"
+        "<input value=v><hr>After the rule<br/>Last line</p><h2>Heading<wbr>text</h2><p>Next</p>"
+    )
+    assert _blocks(markup) == [
+        ("Line one", "paragraph"), ("Line two still two", "paragraph"), ("After the rule", "paragraph"),
+        ("Last line", "paragraph"), ("Headingtext", "heading"), ("Next", "paragraph"),
+    ]
+
+
+def test_stray_end_tags_are_ignored():
+    markup = "</div></h2>Intro</span> text<h2>Heading</li></h2><p>Body</td> text</p></ul>After</br>break"
+    assert _blocks(markup) == [
+        ("Intro text", "paragraph"), ("Heading", "heading"), ("Body text", "paragraph"),
+        ("After", "paragraph"), ("break", "paragraph"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "markup, expected",
+    [
+        # HTML5: an HTML block or phrasing start tag ends foreign content.
+        ("<p>Before.</p><svg><path d='M0'><p>After the icon.</p>", ["Before.", "After the icon."]),
+        ("<svg><foreignObject><p>Part of the drawing.</p></foreignObject></svg><p>After.</p>", ["After."]),
+        # An end tag of an ancestor closes the control...
+        ("<form><select><option>One<option>Two</form><p>After the form.</p>", ["After the form."]),
+        # ...and so does the first block start tag: a page's text never belongs in a control.
+        ("<p>Pick one<select><option>One<option>Two<p>After the menu.</p>", ["Pick one", "After the menu."]),
+        ("<button>Buy now<div>Body text.</div>", ["Body text."]),
+        # Script content is code, not text: unclosed, it hides the rest, as in a browser.
+        ("<p>Before.</p><script>var s = '<p>not text</p>';", ["Before."]),
+        ("<p>Before.</p><script/><p>After a self-closed script.</p>", ["Before.", "After a self-closed script."]),
+    ],
+)
+def test_unclosed_dropped_elements(markup, expected):
+    assert [text for text, _ in _blocks(markup)] == expected
+
+
+@pytest.mark.parametrize(
+    "markup, expected",
+    [
+        ("<html><head><title>T</title><style>p{}</style><body><p>Body.", ["Body."]),
+        ("<head><title>T</title>Text with no body tag.", ["Text with no body tag."]),
+        ("<html><title>Title with no head</title><p>Body.</p>", ["Body."]),
+        ("<p>Body.</p><head><p>A late head is ignored.</p>", ["Body.", "A late head is ignored."]),
+    ],
+)
+def test_head_ends_at_body_content(markup, expected):
+    assert [text for text, _ in _blocks(markup)] == expected
+
+
+@pytest.mark.parametrize(
+    "markup, expected",
+    [
+        # Markup left open to the end of the file hides the rest, as HTML5 reads it.
+        ("<p>Kept.</p><!-- never closed <p>gone</p>", ["Kept."]),
+        ('<p>Kept.</p><a href="never closed>gone</a>', ["Kept."]),
+        ("<p>Kept.</p><p>Tail with AT&T", ["Kept.", "Tail with AT&T"]),
+        ("<!-->Abrupt comment.<!--->Another.", ["Abrupt comment.Another."]),
+        ("<![CDATA[x]]>After CDATA.<![foo bar>After a marked section.", ["After CDATA.After a marked section."]),
+        ("<?php echo 1 ?><!DOCTYPE html><!x>Text.", ["Text."]),
+        ("<p>a&#0;b&#xfeff;c&#x85;d&nbsp;e</p>", ["a\ufffdbc\u2026d e"]),
+    ],
+)
+def test_comments_declarations_and_references(markup, expected):
+    assert [text for text, _ in _blocks(markup)] == expected
+
+
+def test_jsonl_keeps_unicode_line_separators_inside_records(tmp_path):
+    record = json.dumps({"id": "u", "text": "One line\u2028with a separator\u2029and more\x85here."}, ensure_ascii=False)
+    (tmp_path / "sep.jsonl").write_text(record + "\r\n", encoding="utf-8")
+    [article] = read_articles(discover([tmp_path]))
+    assert article.ok and article.id == "u"
+    assert len(article.paragraphs) == 4
+
+
+@pytest.mark.parametrize("line", ["[" * 100_000, "1" * 5000, '{"id": ' + "[" * 900 + "]" * 900 + ', "text": "x"}'])
+def test_jsonl_lines_json_cannot_read_are_reported(tmp_path, line):
+    (tmp_path / "odd.jsonl").write_text(line + "\n", encoding="utf-8")
+    [article] = read_articles(discover([tmp_path]))
+    assert article.id == "odd.jsonl:1"
+    assert article.ok or article.error.startswith("line 1 ")

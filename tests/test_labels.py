@@ -183,3 +183,39 @@ def test_concurrent_imports_both_land(store):
     lines = [line for path in store.glob("import-*.jsonl") for line in path.read_text().splitlines()]
     assert len(lines) == 100
     assert not list(store.glob(".*.tmp"))
+
+
+def _import_then_die(store: str) -> None:
+    """Child process: an import killed by SIGKILL after writing its temporary file, before the rename."""
+    import os
+    import signal
+
+    from pipeline import labels
+    from pipeline.labels import LabelRow, store_labels
+
+    labels.os.fsync = lambda fd: os.kill(os.getpid(), signal.SIGKILL)
+    store_labels([LabelRow(text="Killed import.", label="informational", file="x", line=1)], labels_dir=Path(store))
+
+
+def test_interrupted_imports_leave_no_labels_behind(store, monkeypatch):
+    from pipeline import labels
+    from pipeline.labels import LabelRow, read_label_file, store_labels
+
+    row = LabelRow(text="A paragraph.", label="informational", file="x", line=1)
+    monkeypatch.setattr(labels.os, "fsync", lambda fd: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        store_labels([row], labels_dir=store)
+    assert list(store.iterdir()) == [store / ".lock"], "an interrupted import leaves no file"
+    monkeypatch.undo()
+
+    child = multiprocessing.get_context("spawn").Process(target=_import_then_die, args=(str(store),))
+    child.start()
+    child.join(60)
+    assert child.exitcode == -9, "the import was killed"
+    assert [p.name for p in store.glob(".import-*.tmp")], "a SIGKILL leaves only a temporary file"
+    assert not list(store.glob("*.jsonl")), "...which is not a label file"
+
+    path = store_labels([row], labels_dir=store)
+    assert sorted(p.name for p in store.iterdir()) == [".lock", path.name], "the next import removes it"
+    rows, problems = read_label_file(path)
+    assert len(rows) == 1 and not problems

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings, strategies as st
+from collections.abc import Sequence
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.ingest import article_from_text, html_to_text
-from pipeline.segment import BODY, HEADING, LIST_ITEM, segment_text
+from pipeline.segment import BODY, HEADING, LIST_ITEM, Paragraph, segment_text
+
+
+def assert_offsets(text: str, paragraphs: Sequence[Paragraph]) -> None:
+    """The offsets invariant every segmenter must keep (also used by ``test_fuzz.py``).
+
+    Each paragraph lies inside ``text``, after the one before it, and ``text[start:end]`` is
+    non-empty, already stripped, and never spans a blank line.
+    """
+    previous_end = 0
+    for i, p in enumerate(paragraphs):
+        chunk = text[p.start:p.end]
+        assert 0 <= p.start < p.end <= len(text), f"paragraph {i} [{p.start}:{p.end}] outside 0..{len(text)}"
+        assert p.start >= previous_end, f"paragraph {i} starts at {p.start}, before the previous end {previous_end}"
+        assert chunk == chunk.strip(), f"paragraph {i} has outer whitespace: {chunk!r}"
+        assert "\n\n" not in chunk, f"paragraph {i} spans a blank line: {chunk!r}"
+        previous_end = p.end
 
 
 def _texts(text: str) -> list[str]:
@@ -66,9 +85,7 @@ def test_seed_layouts(seeds_dir):
         text = (seeds_dir / name).read_text(encoding="utf-8")
         article = article_from_text(name, text)
         assert len(article.paragraphs) >= minimum
-        for p in article.paragraphs:
-            chunk = article.text[p.start:p.end]
-            assert chunk == chunk.strip() and "\n\n" not in chunk
+        assert_offsets(article.text, article.paragraphs)
 
 
 _alphabet = st.characters(blacklist_categories=("Cs",))
@@ -81,22 +98,16 @@ _lines = st.lists(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, database=None)
 @given(_lines, st.sampled_from(["\n", "\r\n", "\r", "\n\n"]))
 def test_offsets_hold_for_any_text(lines, newline):
     article = article_from_text("x", newline.join(lines))
-    for p in article.paragraphs:
-        chunk = article.text[p.start:p.end]
-        assert 0 <= p.start < p.end <= len(article.text)
-        assert chunk and chunk == chunk.strip()
-    starts = [p.start for p in article.paragraphs]
-    assert starts == sorted(starts)
+    assert_offsets(article.text, article.paragraphs)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(st.lists(st.tuples(st.sampled_from(["p", "h2", "li", "div", "span", "script", "td"]), st.text(alphabet=_alphabet, max_size=60)), max_size=20))
 def test_offsets_hold_for_any_html(blocks):
     markup = "<html><body>" + "".join(f"<{t}>{s.replace('<', '&lt;')}</{t}>" for t, s in blocks) + "</body></html>"
     text, paragraphs = html_to_text(markup)
-    for p in paragraphs:
-        assert text[p.start:p.end] and text[p.start:p.end] == text[p.start:p.end].strip()
+    assert_offsets(text, paragraphs)
