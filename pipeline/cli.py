@@ -5,7 +5,10 @@ Exit codes (also in the README):
 - 0: done, every input read;
 - 1: ``--fail-on-flag`` was given and at least one paragraph was flagged;
 - 2: usage error, a path that does not exist, no articles found, or an unusable model;
-- 3: done, but some inputs could not be read (listed in ``articles.csv`` with the reason).
+- 3: done, but some inputs could not be read (listed in ``articles.csv`` with the reason);
+- 4: ``score`` stopped part-way (a worker died, the cluster went away, an unexpected error); the
+  batches already written are kept and ``--resume`` finishes the run;
+- 130: interrupted (Ctrl-C); ``--resume`` finishes the run.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from pathlib import Path
 
 from .config import BATCH_ARTICLES, DEFAULT_MODEL_DIR, MODELS_DIR
 
-__all__ = ["main", "EXIT_OK", "EXIT_FLAGGED", "EXIT_USAGE", "EXIT_UNREADABLE"]
+__all__ = ["main", "EXIT_OK", "EXIT_FLAGGED", "EXIT_USAGE", "EXIT_UNREADABLE", "EXIT_STOPPED", "EXIT_INTERRUPTED"]
 
-EXIT_OK, EXIT_FLAGGED, EXIT_USAGE, EXIT_UNREADABLE = 0, 1, 2, 3
+EXIT_OK, EXIT_FLAGGED, EXIT_USAGE, EXIT_UNREADABLE, EXIT_STOPPED, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
 
 def _fail(message: str) -> int:
@@ -150,6 +153,15 @@ def _run_score(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     except OSError as exc:
         return _fail(f"cannot write to {args.out}: {exc}")
+    except KeyboardInterrupt:
+        print(f"promoflag: interrupted; what was written is kept: run the same command with --resume "
+              f"to finish {args.out}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # a worker or the cluster failed: say so, keep what was written
+        print(f"promoflag: error: scoring stopped: {type(exc).__name__}: {exc}\n"
+              f"The batches already written to {args.out} are kept: run the same command with --resume "
+              "to finish the run.", file=sys.stderr)
+        return EXIT_STOPPED
     finally:
         progress.close()
     summary = result.summary

@@ -325,6 +325,12 @@ class RunWriter:
         self._journal = open(self._journal_path, "a", encoding="utf-8")
 
     def _start(self) -> None:
+        if self._journal_path.exists():  # a new run in an old run's folder: its pages go
+            entries, _ = _read_journal(self._journal_path)
+            for batch in entries[1:]:
+                for article in batch.get("articles", []):
+                    if article.get("page"):
+                        (self.out_dir / article["page"]).unlink(missing_ok=True)
         for fmt in self._tables:
             with open(self._partial(fmt), "w", encoding="utf-8", newline="") as handle:
                 if fmt == "csv":

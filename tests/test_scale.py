@@ -205,3 +205,37 @@ def test_vocabulary_is_bounded_without_changing_scores(crawl, monkeypatch):
     assert len(reloads) > 2, "the pipeline was reloaded"
     for a, b in zip(unbounded, bounded):
         assert a.equals(b)
+
+
+def test_a_failed_batch_stops_the_run_with_exit_4_and_resume_finishes(crawl, tmp_path, reference, monkeypatch, capsys):
+    from pipeline import scoring
+    from pipeline.cli import EXIT_STOPPED
+
+    out = tmp_path / "failed"
+    calls = 0
+    original = scoring.score_batch
+
+    def fail_on_third_batch(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise MemoryError("worker ran out of memory")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(scoring, "score_batch", fail_on_third_batch)
+    assert _score(crawl, out, "--jobs", "1") == EXIT_STOPPED
+    err = capsys.readouterr().err
+    assert "MemoryError: worker ran out of memory" in err and "--resume" in err
+    monkeypatch.undo()
+    assert _score(crawl, out, "--jobs", "1", "--resume") == EXIT_UNREADABLE
+    assert _outputs(out) == reference
+
+
+def test_a_new_run_in_an_old_folder_leaves_none_of_its_pages(crawl, tmp_path):
+    out = tmp_path / "reused"
+    assert _score(crawl, out, "--jobs", "1") == EXIT_UNREADABLE
+    for path in sorted(crawl.glob("*.txt"))[:20]:
+        path.unlink()
+    assert _score(crawl, out, "--jobs", "1") == EXIT_UNREADABLE
+    pages = sorted(p.name for p in (out / "articles").glob("*.html"))
+    assert len(pages) == 13  # 10 team articles and 3 JSONL articles; the binary file has no page
