@@ -71,6 +71,8 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--medquad-groups", type=int, default=1500, help="MedQuAD documents sampled for training")
     train.add_argument("--folds", type=int, default=4, help="grouped folds for the context stage and thresholds")
     train.add_argument("--C", type=float, default=1.0, help="inverse regularisation of the base regression")
+    train.add_argument("--context", choices=("logistic", "boosted", "auto"), default="logistic",
+                       help="context-stage learner; auto picks by out-of-fold PR-AUC on the training data (default: logistic)")
     train.add_argument("--source-mass", default=None,
                        help="weight cap of external sources relative to the team corpus, e.g. webis=0.3,medquad=0.5")
     train.add_argument("--labels", nargs="+", default=None,
@@ -233,7 +235,7 @@ def _run_train(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc))
     model, path = train_model(sources, out=Path(args.out or DEFAULT_MODEL_DIR), corpus_dir=corpus, folds=args.folds, C=args.C,
-                              source_mass=mass,
+                              source_mass=mass, context=args.context,
                               medquad_groups=args.medquad_groups, verbose=not args.quiet)
     print(f"Model written to {path} (threshold {model.threshold:.3f}).")
     return EXIT_OK

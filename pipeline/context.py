@@ -3,20 +3,26 @@
 Promotion comes in blocks: a pitch heading makes the paragraphs under it suspect, a widget line
 sits among other widget lines, and the selling often closes the article. The base classifier sees
 one paragraph at a time; this stage sees, for every paragraph, the base scores around it and
-ends in a logistic regression, so its output is again a calibrated probability. It reads the
-base regression's margins (log-odds before calibration).
+outputs a probability. It reads the base regression's margins (log-odds before calibration).
+
+Two learners are candidates (:func:`context_candidates`): a logistic regression, and gradient-
+boosted trees that can learn interactions a linear model cannot ("reads as information, but sits
+under a pitch heading between two pitches"). Training picks one by its out-of-fold score on the
+training data alone (:func:`pipeline.train.fit`), so an evaluation's held-out fold never
+influences the choice.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from .segment import HEADING, LIST_ITEM
 
-__all__ = ["CONTEXT_FEATURES", "context_features", "context_pipeline"]
+__all__ = ["CONTEXT_FEATURES", "context_candidates", "context_features", "context_pipeline"]
 
 # Margins are clipped to this range; a missing neighbour counts as clearly informational.
 _CLIP = 12.0
@@ -134,3 +140,17 @@ def context_pipeline(*, C: float = 1.0) -> Pipeline:
             ("classifier", LogisticRegression(C=C, class_weight="balanced", max_iter=2000)),
         ]
     )
+
+
+def boosted_context() -> HistGradientBoostingClassifier:
+    """Gradient-boosted trees over :data:`CONTEXT_FEATURES` (fixed, conservative settings: small
+    trees, many samples per leaf, no early stopping, so training is deterministic)."""
+    return HistGradientBoostingClassifier(
+        max_iter=200, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=40, l2_regularization=1.0,
+        early_stopping=False, random_state=0,
+    )
+
+
+def context_candidates(*, C: float = 1.0) -> dict:
+    """The context learners training chooses from, by name."""
+    return {"logistic": context_pipeline(C=C), "boosted": boosted_context()}

@@ -65,6 +65,8 @@ TRUSTED_TYPES = [
     "sklearn.linear_model._logistic.LogisticRegression",
     "sklearn.preprocessing._data.StandardScaler",
     "sklearn.utils._bunch.Bunch",
+    # the boosted context stage (skops trusts the rest of HistGradientBoostingClassifier itself)
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 ]
 
 

@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.base import clone
-from sklearn.metrics import precision_recall_curve
+from sklearn.metrics import average_precision_score, precision_recall_curve
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from spacy.language import Language
 
 from .config import IMPORTED_WEIGHT, SOURCE_MASS
-from .context import context_features, context_pipeline
+from .context import context_candidates, context_features
 from .features import NUMERIC_COLUMNS, UnitTable, base_pipeline
 from .model import PromoModel, paragraph_score_arrays
 from .features import featurize
@@ -146,10 +146,14 @@ def fit(
     folds: int = 4,
     C: float = 1.0,
     context_C: float = 1.0,
+    context: str = "logistic",
     source_mass: dict[str, float] | None = None,
     meta: dict | None = None,
 ) -> tuple[PromoModel, pd.DataFrame]:
     """Train a model on a prepared training set.
+
+    ``context`` names the context learner (see :func:`pipeline.context.context_candidates`), or
+    ``"auto"`` to pick one by its out-of-fold PR-AUC on this training data.
 
     Returns the model and its out-of-fold paragraph predictions (``oof_score`` from the context
     stage, ``oof_base`` the largest base margin over the paragraph and its sentences), on which
@@ -179,17 +183,33 @@ def fit(
     # Imported corrections are single paragraphs without their labelled neighbours: they teach
     # the base classifier, not the context stage.
     whole = (data.paragraphs["source"] != "imported").to_numpy()
-    oof_final = np.zeros(n)
+    # With context="auto", each candidate context learner is scored out of fold on this training
+    # data only and the better one (weighted PR-AUC) kept, so an outer evaluation fold never
+    # sways the choice.
+    candidates = context_candidates(C=context_C)
+    if context != "auto":
+        if context not in candidates:
+            raise ValueError(f"unknown context learner {context!r}; use auto or one of {', '.join(candidates)}")
+        candidates = {context: candidates[context]}
+    oof_by_learner = {name: np.zeros(n) for name in candidates}
     for train_p, test_p in _group_folds(para_groups, folds):
         train_p = train_p[whole[train_p]]
-        stage = _fit_classifier(context_pipeline(C=context_C), Xc[train_p], y_par[train_p], para_weights[train_p])
-        oof_final[test_p] = stage.predict_proba(Xc[test_p])[:, 1]
+        for name, learner in candidates.items():
+            stage = _fit_classifier(learner, Xc[train_p], y_par[train_p], para_weights[train_p])
+            oof_by_learner[name][test_p] = stage.predict_proba(Xc[test_p])[:, 1]
+    learner_scores = {
+        name: round(float(average_precision_score(y_par[whole], oof[whole], sample_weight=para_weights[whole])), 4)
+        if 0 < y_par[whole].sum() < whole.sum() else 0.0
+        for name, oof in oof_by_learner.items()
+    }
+    chosen = max(learner_scores, key=lambda name: (learner_scores[name], name == "logistic"))
+    oof_final = oof_by_learner[chosen]
     threshold = best_f1_threshold(y_par[whole], oof_final[whole], para_weights[whole])
     sent = data.units.frame["is_sentence"].to_numpy()
     sentence_threshold = best_f1_threshold(data.y[sent], oof_units[sent], unit_weights[sent]) if sent.any() else 0.5
 
     final_classifier = _fit_classifier(classifier, data.X, data.y, unit_weights)
-    context = _fit_classifier(context_pipeline(C=context_C), Xc[whole], y_par[whole], para_weights[whole])
+    context = _fit_classifier(candidates[chosen], Xc[whole], y_par[whole], para_weights[whole])
     base = Pipeline([("features", data.features), ("classifier", final_classifier)])
     coef = final_classifier.calibrated_classifiers_[0].estimator.coef_[0]
     numeric = coef[-len(NUMERIC_COLUMNS):]
@@ -210,6 +230,7 @@ def fit(
             "params": {"C": C, "context_C": context_C, "folds": folds,
                        "source_mass": SOURCE_MASS if source_mass is None else source_mass},
             "promotional_cues": promotional_cues,
+            "context_stage": {"learner": chosen, "out_of_fold_pr_auc": learner_scores},
             "training_data": describe(data.paragraphs),
         },
     )

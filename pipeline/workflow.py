@@ -61,12 +61,14 @@ def train_model(
     medquad_groups: int | None = 1500,
     C: float = 1.0,
     source_mass: dict[str, float] | None = None,
+    context: str = "logistic",
     verbose: bool = True,
 ) -> tuple[PromoModel, Path]:
     """Train on the named sources and save the model directory.
 
     ``C`` is the base regression's inverse regularisation; ``source_mass`` caps the weight of
-    external sources relative to the team corpus (default :data:`pipeline.config.SOURCE_MASS`).
+    external sources relative to the team corpus (default :data:`pipeline.config.SOURCE_MASS`);
+    ``context`` names the context learner (``logistic``, ``boosted``, or ``auto``).
     """
     started = time.perf_counter()
     paragraphs = load_sources(sources, corpus_dir=corpus_dir, medquad_groups=medquad_groups)
@@ -74,10 +76,10 @@ def train_model(
     data = prepare(paragraphs)
     source_mass = dict(SOURCE_MASS if source_mass is None else source_mass)
     recipe = {"sources": list(sources), "medquad_groups": medquad_groups, "folds": folds,
-              "C": C, "source_mass": source_mass}
+              "C": C, "source_mass": source_mass, "context": context}
     if corpus_dir is not None:
         recipe["corpus_dir"] = str(corpus_dir)
-    model, oof = fit(data, folds=folds, C=C, source_mass=source_mass,
+    model, oof = fit(data, folds=folds, C=C, source_mass=source_mass, context=context,
                      meta={"recipe": recipe, "code_version": code_version()})
     oof["flagged"] = oof["oof_score"] >= model.threshold
     oof = oof.rename(columns={"oof_score": "score", "label": "truth"})
@@ -115,7 +117,7 @@ def evaluate_model(
     )
     data = prepare(paragraphs)
     fit_kwargs = {"folds": recipe.get("folds", 4), "C": recipe.get("C", 1.0),
-                  "source_mass": recipe.get("source_mass")}
+                  "source_mass": recipe.get("source_mass"), "context": recipe.get("context", "logistic")}
     in_recipe = data.paragraphs["source"].isin(trained_on).to_numpy()
     _log(verbose, f"Grouped {folds}-fold cross-validation on {', '.join(trained_on)} ...")
     cv = cross_validate(data.subset(in_recipe), folds=folds, n_jobs=n_jobs, fit_kwargs=fit_kwargs)
@@ -204,7 +206,8 @@ def retrain_with_labels(
     if imported.empty:
         raise ValueError("the label files hold no labels")
     data = prepare(pd.concat([base, imported], ignore_index=True))
-    fit_kwargs = {"folds": recipe.get("folds", 4), "C": recipe.get("C", 1.0), "source_mass": recipe.get("source_mass")}
+    fit_kwargs = {"folds": recipe.get("folds", 4), "C": recipe.get("C", 1.0), "source_mass": recipe.get("source_mass"),
+                  "context": recipe.get("context", "logistic")}
     is_new = (data.paragraphs["source"] == "imported").to_numpy()
     groups = data.paragraphs["group"].to_numpy()
     splits = list(GroupKFold(n_splits=max(2, min(folds, len(set(groups))))).split(groups, groups=groups))
@@ -312,6 +315,14 @@ def _mix_rule(mixes: dict) -> str:
     return text + f"The rule picks **{best}**."
 
 
+def _context_text(meta: dict) -> str:
+    stage = meta.get("context_stage")
+    if not stage:
+        return "a logistic regression"
+    scores = ", ".join(f"{name} {score:.3f}" for name, score in stage["out_of_fold_pr_auc"].items())
+    return f"learner: {stage['learner']}, chosen by out-of-fold PR-AUC on the training data ({scores})"
+
+
 def write_model_card(model_dir: Path, meta: dict, report: dict) -> Path:
     """Write ``MODEL_CARD.md``: what the model is, what it was trained on, how good it is."""
     data = meta.get("training_data", {})
@@ -351,7 +362,8 @@ def write_model_card(model_dir: Path, meta: dict, report: dict) -> Path:
 Scores each paragraph of a health article as *promotional* or *informational* (see the labelling
 guideline in `corpus/README.md`). spaCy rule/lookup preprocessing (`nlp/`), a calibrated logistic
 regression over lemma n-grams, character n-grams and promotional-cue counts for paragraphs and
-sentences (`base.skops`), and a context stage over neighbouring paragraphs (`context.skops`).
+sentences (`base.skops`), and a context stage over neighbouring paragraphs (`context.skops`;
+{_context_text(meta)}).
 
 - Created: {meta.get('created')}; code version {meta.get('code_version')}
 - Decision threshold: {meta.get('threshold'):.4f} (maximises F1 on out-of-fold predictions of the training data);

@@ -40,3 +40,23 @@ def test_train_evaluate_score_on_tiny_corpus(tmp_path, article_folder, tiny_corp
     out = tmp_path / "run"
     assert main(["score", str(article_folder), "--out", str(out), "--model", str(model_dir), "--quiet"]) in (0, 3)
     assert len(pd.read_csv(out / "paragraphs.csv")) > 0
+
+
+def test_context_learner_choice_is_recorded_and_a_boosted_model_loads(tmp_path, article_folder, tiny_corpus):
+    corpus = tiny_corpus(tmp_path / "corpus")
+    model_dir = tmp_path / "auto"
+    assert main(["train", "--sources", "team", "--corpus", str(corpus), "--out", str(model_dir), "--folds", "2",
+                 "--context", "auto", "--quiet"]) == 0
+    meta = json.loads((model_dir / "model.json").read_text())
+    stage = meta["context_stage"]
+    assert set(stage["out_of_fold_pr_auc"]) == {"logistic", "boosted"}
+    assert stage["learner"] == max(stage["out_of_fold_pr_auc"], key=stage["out_of_fold_pr_auc"].get)
+    assert meta["recipe"]["context"] == "auto"
+
+    boosted = tmp_path / "boosted"
+    assert main(["train", "--sources", "team", "--corpus", str(corpus), "--out", str(boosted), "--folds", "2",
+                 "--context", "boosted", "--quiet"]) == 0
+    out = tmp_path / "run"
+    # Loading goes through the trusted-type check: the boosted stage's types must be on the list.
+    assert main(["score", str(article_folder), "--out", str(out), "--model", str(boosted), "--quiet"]) in (0, 3)
+    assert len(pd.read_csv(out / "paragraphs.csv")) > 0
