@@ -147,7 +147,7 @@ def _run_score(args: argparse.Namespace) -> int:
             args.paths, args.out, model_dir=args.model, threshold=args.threshold, formats=formats,
             jobs=args.jobs, backend=args.backend, scheduler=args.scheduler, resume=args.resume,
             max_bytes=args.max_bytes or MAX_FILE_BYTES, batch_size=args.batch_size or BATCH_ARTICLES,
-            on_file=lambda: progress.update(1),
+            on_file=lambda: progress.update(1), files=files,
         )
     except ModelError as exc:
         return _fail(f"cannot load model: {exc}")

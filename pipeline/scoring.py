@@ -200,9 +200,12 @@ def _scored(
 ) -> Iterator[tuple[list[Article], tuple[pd.DataFrame, RenderedBatch]]]:
     """Each batch with its article rows and rendered outputs, in input order, whichever
     backend runs them."""
-    head = list(islice(batches, 2))
+    # Each worker loads the model: with fewer batches than workers, fewer workers (none for one).
+    head = list(islice(batches, max(jobs, 2)))
+    if len(head) < jobs:
+        jobs = len(head)
     batches = chain(head, batches)
-    if backend == "loky" and (jobs == 1 or len(head) < 2):  # one batch: no worker is worth starting
+    if backend == "loky" and jobs <= 1:
         for batch in batches:
             yield batch, _score_and_render(batch, model_dir, threshold, formats)
         return
@@ -242,6 +245,7 @@ def score_to_folder(
     max_bytes: int = MAX_FILE_BYTES,
     batch_size: int = BATCH_ARTICLES,
     on_file: Callable[[], None] | None = None,
+    files: Sequence[tuple[Path, str]] | None = None,
 ) -> RunResult:
     """Score every article under ``paths`` and write the run's outputs to ``out_dir``.
 
@@ -272,6 +276,9 @@ def score_to_folder(
         Articles scored together.
     on_file:
         Called after each input file is read (progress bars).
+    files:
+        ``discover(paths)`` when the caller has already run it (the CLI does, to size its
+        progress bar), so a large folder is not walked twice.
 
     Raises
     ------
@@ -286,7 +293,7 @@ def score_to_folder(
         raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
     if isinstance(paths, (str, Path)):
         paths = [paths]
-    files = discover(paths)
+    files = discover(paths) if files is None else list(files)
     model_dir = str(Path(model_dir or default_model_dir()).resolve())
     started = time.perf_counter()
     try:  # fail early, before any worker starts
@@ -296,9 +303,6 @@ def score_to_folder(
     load_seconds = time.perf_counter() - started
     if jobs is None:
         jobs = os.cpu_count() or 1
-    # Each worker loads the model (about a second): not worth it for fewer batches than workers.
-    if backend == "loky" and not any(path.suffix.lower() == ".jsonl" for path, _ in files):
-        jobs = max(1, min(jobs, -(-len(files) // batch_size)))
     used_threshold = model.threshold if threshold is None else threshold
     writer = RunWriter(out_dir, formats=formats, resume=resume,
                        settings={"model": model_dir, "threshold": used_threshold})
