@@ -71,8 +71,10 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--medquad-groups", type=int, default=1500, help="MedQuAD documents sampled for training")
     train.add_argument("--folds", type=int, default=4, help="grouped folds for the context stage and thresholds")
     train.add_argument("--C", type=float, default=1.0, help="inverse regularisation of the base regression")
-    train.add_argument("--context", choices=("logistic", "boosted", "auto"), default="logistic",
-                       help="context-stage learner; auto picks by out-of-fold PR-AUC on the training data (default: logistic)")
+    train.add_argument("--context", choices=("logistic", "boosted", "auto"), default="auto",
+                       help="context-stage learner; auto picks by out-of-fold PR-AUC on the training data (default: auto)")
+    train.add_argument("--no-experts", action="store_true",
+                       help="train no specialist classifiers (see EXPERTS in pipeline/config.py)")
     train.add_argument("--source-mass", default=None,
                        help="weight cap of external sources relative to the team corpus, e.g. webis=0.3,medquad=0.5")
     train.add_argument("--labels", nargs="+", default=None,
@@ -235,7 +237,7 @@ def _run_train(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc))
     model, path = train_model(sources, out=Path(args.out or DEFAULT_MODEL_DIR), corpus_dir=corpus, folds=args.folds, C=args.C,
-                              source_mass=mass, context=args.context,
+                              source_mass=mass, context=args.context, experts={} if args.no_experts else None,
                               medquad_groups=args.medquad_groups, verbose=not args.quiet)
     print(f"Model written to {path} (threshold {model.threshold:.3f}).")
     return EXIT_OK
@@ -251,7 +253,11 @@ def _run_evaluate(args: argparse.Namespace) -> int:
             mixes = [_sources(mix) for mix in args.mixes.split(";") if mix.strip()]
         except ValueError as exc:
             return _fail(str(exc))
-        result = compare_mixes(mixes, medquad_groups=args.medquad_groups or 1500, n_jobs=args.jobs,
+        model_json = Path(args.model) / "model.json"
+        if not model_json.is_file():
+            return _fail(f"not a promoflag model directory (no model.json): {args.model}")
+        recipe = json.loads(model_json.read_text(encoding="utf-8")).get("recipe", {})
+        result = compare_mixes(mixes, medquad_groups=args.medquad_groups or 1500, recipe=recipe, n_jobs=args.jobs,
                                verbose=not args.quiet)
         out = Path(args.model) / "mixes.json"
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

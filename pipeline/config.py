@@ -31,6 +31,7 @@ __all__ = [
     "PARAGRAPH_COLUMNS",
     "SOURCE_MASS",
     "IMPORTED_WEIGHT",
+    "EXPERTS",
     "ARTICLE_COLUMNS",
 ]
 
@@ -86,3 +87,12 @@ SOURCE_MASS = {"webis": 0.3, "medquad": 0.5}
 # Labels a user imported are targeted corrections of the model's mistakes: each weighs as much
 # as this many corpus paragraphs.
 IMPORTED_WEIGHT = 5.0
+# Specialist base classifiers trained beside the general one, each on a few sources only. The
+# context stage sees every specialist's scores next to the general model's and learns when to
+# trust which: generated native ads in chatbot answers (Webis) are taught against plain
+# informational prose (MedQuAD), where in the general model the team corpus would pull against
+# them. A specialist is left out of a model when its training rows hold no promotional paragraph.
+EXPERTS = {
+    # source_mass here is relative to the first source named
+    "native_ads": {"sources": ["webis", "medquad"], "C": 4.0, "source_mass": {"medquad": 0.3}},
+}

@@ -3,16 +3,20 @@
 Promotion comes in blocks: a pitch heading makes the paragraphs under it suspect, a widget line
 sits among other widget lines, and the selling often closes the article. The base classifier sees
 one paragraph at a time; this stage sees, for every paragraph, the base scores around it and
-outputs a probability. It reads the base regression's margins (log-odds before calibration).
+outputs a probability. It reads the base regression's margins (log-odds before calibration),
+and those of each specialist classifier (:data:`pipeline.config.EXPERTS`) as a block of its own.
 
 Two learners are candidates (:func:`context_candidates`): a logistic regression, and gradient-
 boosted trees that can learn interactions a linear model cannot ("reads as information, but sits
-under a pitch heading between two pitches"). Training picks one by its out-of-fold score on the
+under a pitch heading between two pitches"; "a chatbot-style answer, where the native-ads
+specialist knows best"). Training picks one by its out-of-fold score on the
 training data alone (:func:`pipeline.train.fit`), so an evaluation's held-out fold never
 influences the choice.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -22,7 +26,13 @@ from sklearn.preprocessing import StandardScaler
 
 from .segment import HEADING, LIST_ITEM
 
-__all__ = ["CONTEXT_FEATURES", "context_candidates", "context_features", "context_pipeline"]
+__all__ = [
+    "CONTEXT_FEATURES",
+    "context_candidates",
+    "context_feature_names",
+    "context_features",
+    "context_pipeline",
+]
 
 # Margins are clipped to this range; a missing neighbour counts as clearly informational.
 _CLIP = 12.0
@@ -103,11 +113,19 @@ def _article_features(own: np.ndarray, smax: np.ndarray, kinds: list[str]) -> np
     return out
 
 
+def context_feature_names(experts: Sequence[str] = ()) -> list[str]:
+    """Column names of :func:`context_features`: the general model's block, then one block per
+    specialist, prefixed with its name."""
+    return CONTEXT_FEATURES + [f"{name}:{feature}" for name in experts for feature in CONTEXT_FEATURES]
+
+
 def context_features(
     article_ids: np.ndarray,
     own: np.ndarray,
     sentence_max: np.ndarray,
     kinds: list[str],
+    *,
+    experts: Sequence[tuple[np.ndarray, np.ndarray]] = (),
 ) -> np.ndarray:
     """Context feature matrix for paragraphs listed article by article, in reading order.
 
@@ -119,7 +137,16 @@ def context_features(
         Base-regression margins of each paragraph and of its most promotional sentence.
     kinds:
         Paragraph kinds (heading, list item, paragraph).
+    experts:
+        ``(own, sentence_max)`` margins of each specialist classifier, each adding a block of
+        the same features (see :func:`context_feature_names`).
     """
+    blocks = [_margin_block(article_ids, own, sentence_max, kinds)]
+    blocks += [_margin_block(article_ids, e_own, e_smax, kinds) for e_own, e_smax in experts]
+    return np.hstack(blocks)
+
+
+def _margin_block(article_ids: np.ndarray, own: np.ndarray, sentence_max: np.ndarray, kinds: list[str]) -> np.ndarray:
     own_l = np.clip(own, -_CLIP, _CLIP)
     smax_l = np.clip(np.maximum(own, sentence_max), -_CLIP, _CLIP)
     blocks = []
@@ -142,15 +169,23 @@ def context_pipeline(*, C: float = 1.0) -> Pipeline:
     )
 
 
-def boosted_context() -> HistGradientBoostingClassifier:
-    """Gradient-boosted trees over :data:`CONTEXT_FEATURES` (fixed, conservative settings: small
-    trees, many samples per leaf, no early stopping, so training is deterministic)."""
+def boosted_context(*, n_blocks: int = 1) -> HistGradientBoostingClassifier:
+    """Gradient-boosted trees over :func:`context_feature_names` with ``n_blocks`` blocks (the
+    general model and each specialist). Fixed, conservative settings: small trees, many samples
+    per leaf, no early stopping, so training is deterministic. The score may only rise with a
+    paragraph's own margins and those of its neighbours and section heading, so the trees cannot
+    learn that more promotional-looking text is less promotional."""
+    rising = [1 if name in _RISING else 0 for name in CONTEXT_FEATURES] * n_blocks
     return HistGradientBoostingClassifier(
         max_iter=200, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=40, l2_regularization=1.0,
-        early_stopping=False, random_state=0,
+        monotonic_cst=rising, early_stopping=False, random_state=0,
     )
 
 
-def context_candidates(*, C: float = 1.0) -> dict:
-    """The context learners training chooses from, by name."""
-    return {"logistic": context_pipeline(C=C), "boosted": boosted_context()}
+_RISING = {"own", "sentence_max", "previous", "next", "second_neighbours", "section_heading", "section_max_other"}
+
+
+def context_candidates(*, C: float = 1.0, n_blocks: int = 1) -> dict:
+    """The context learners training chooses from, by name; ``n_blocks`` counts the margin
+    blocks of the features (the general model plus each specialist)."""
+    return {"logistic": context_pipeline(C=C), "boosted": boosted_context(n_blocks=n_blocks)}

@@ -18,7 +18,6 @@ from sklearn.metrics import average_precision_score, precision_recall_curve
 from sklearn.model_selection import GroupKFold
 
 from .config import PROMOTIONAL
-from .model import base_outputs
 from .train import TrainingSet, fit
 
 __all__ = [
@@ -33,8 +32,7 @@ __all__ = [
 def score_subset(model, data: TrainingSet, mask: np.ndarray) -> pd.DataFrame:
     """Score the paragraphs of ``data`` selected by ``mask`` with a fitted model."""
     part = data.subset(mask)
-    margins, probabilities = base_outputs(model.base, part.X)
-    scored = model.finish(part.paragraphs, part.units, margins, probabilities)
+    scored = model.finish(part.paragraphs, part.units, part.X)
     scored["source"] = part.paragraphs["source"].to_numpy()
     scored["group"] = part.paragraphs["group"].to_numpy()
     scored["truth"] = part.y_paragraph

@@ -2,15 +2,16 @@
 
 A :class:`PromoModel` scores a batch of articles in four steps: every paragraph goes through the
 saved spaCy pipeline (``nlp.pipe``), paragraphs and their sentences become feature rows
-(:mod:`pipeline.features`), the base scikit-learn pipeline scores every row, and the context stage
-(:mod:`pipeline.context`) turns paragraph and sentence scores plus neighbourhood into the final
-probability. A paragraph is promotional when that probability reaches the model's threshold,
-chosen on cross-validation when the model was trained.
+(:mod:`pipeline.features`), the base scikit-learn pipeline and any specialist classifiers
+(:data:`pipeline.config.EXPERTS`) score every row, and the context stage (:mod:`pipeline.context`)
+turns those paragraph and sentence scores plus neighbourhood into the final probability. A
+paragraph is promotional when that probability reaches the model's threshold, chosen on
+cross-validation when the model was trained.
 
-On disk a model is a directory: ``nlp/`` (spaCy config, lookups, cue patterns), ``base.skops``
-and ``context.skops`` (scikit-learn objects in skops format, loaded against an explicit list of
-trusted types, so loading runs no code), and ``model.json`` (threshold, versions, training data,
-metrics).
+On disk a model is a directory: ``nlp/`` (spaCy config, lookups, cue patterns), ``base.skops``,
+``context.skops`` and one ``expert-NAME.skops`` per specialist (scikit-learn objects in skops
+format, loaded against an explicit list of trusted types, so loading runs no code), and
+``model.json`` (threshold, versions, specialists, training data, metrics).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ __all__ = [
     "default_model_dir",
     "promote_model",
     "base_outputs",
+    "expert_margins",
     "FORMAT_VERSION",
 ]
 
@@ -88,6 +90,11 @@ def base_outputs(base: Pipeline, X) -> tuple[np.ndarray, np.ndarray]:
     return margins, classifier.predict_proba(X)[:, 1]
 
 
+def expert_margins(expert, X) -> np.ndarray:
+    """Margins of a specialist classifier for feature rows (none for an empty batch)."""
+    return expert.decision_function(X) if X.shape[0] else np.empty(0)
+
+
 def _load_skops(path: Path):
     if not path.is_file():
         raise ModelError(f"model file missing: {path}")
@@ -114,6 +121,7 @@ class PromoModel:
     context: Pipeline
     threshold: float = 0.5
     sentence_threshold: float = 0.0  # a margin of the base regression, not a probability
+    experts: dict = field(default_factory=dict)  # name -> specialist LogisticRegression on the same features
     meta: dict = field(default_factory=dict)
     source: Path | None = None  # the directory it was loaded from
 
@@ -151,23 +159,26 @@ class PromoModel:
             return pd.DataFrame(columns=PARAGRAPH_COLUMNS)
         paragraphs, units = self.featurize_articles(articles)
         X = self.base.named_steps["features"].transform(units.frame)
-        margins, probabilities = base_outputs(self.base, X)
-        return self.finish(paragraphs, units, margins, probabilities, threshold=threshold)
+        return self.finish(paragraphs, units, X, threshold=threshold)
 
     def finish(
         self,
         paragraphs: pd.DataFrame,
         units: UnitTable,
-        margins: np.ndarray,
-        probabilities: np.ndarray,
+        X,
         *,
         threshold: float | None = None,
     ) -> pd.DataFrame:
-        """From base outputs of every unit to labelled paragraph rows (context stage included)."""
+        """From the feature rows of every unit (``X``, already transformed by the base
+        pipeline's ``features`` step) to labelled paragraph rows, context stage included."""
         threshold = self.threshold if threshold is None else threshold
         frame = units.frame
+        margins, probabilities = base_outputs(self.base, X)
         own, smax = paragraph_score_arrays(frame, margins, len(paragraphs))
-        X = context_features(paragraphs["batch_article"].to_numpy(), own, smax, list(paragraphs["kind"]))
+        experts = [
+            paragraph_score_arrays(frame, expert_margins(expert, X), len(paragraphs)) for expert in self.experts.values()
+        ]
+        X = context_features(paragraphs["batch_article"].to_numpy(), own, smax, list(paragraphs["kind"]), experts=experts)
         scores = self.context.predict_proba(X)[:, 1]
         flagged = scores >= threshold
         out = paragraphs[["article", "paragraph", "start", "end", "text"]].copy()
@@ -236,8 +247,11 @@ class PromoModel:
         save_nlp(self.nlp, path / "nlp")
         sio.dump(self.base, path / "base.skops")
         sio.dump(self.context, path / "context.skops")
+        for name, expert in self.experts.items():
+            sio.dump(expert, path / f"expert-{name}.skops")
         meta = {
             **self.meta,
+            "experts": list(self.experts),
             "format_version": FORMAT_VERSION,
             "threshold": self.threshold,
             "sentence_threshold": self.sentence_threshold,
@@ -259,6 +273,7 @@ class PromoModel:
             nlp=load_nlp(path / "nlp", spacy_version=meta.get("versions", {}).get("spacy")),
             base=_load_skops(path / "base.skops"),
             context=_load_skops(path / "context.skops"),
+            experts={name: _load_skops(path / f"expert-{name}.skops") for name in meta.get("experts", [])},
             threshold=float(meta["threshold"]),
             sentence_threshold=float(meta.get("sentence_threshold", 0.0)),
             meta=meta,

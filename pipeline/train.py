@@ -20,12 +20,13 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, precision_recall_curve
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from spacy.language import Language
 
-from .config import IMPORTED_WEIGHT, SOURCE_MASS
+from .config import EXPERTS, IMPORTED_WEIGHT, SOURCE_MASS
 from .context import context_candidates, context_features
 from .features import NUMERIC_COLUMNS, UnitTable, base_pipeline
 from .model import PromoModel, paragraph_score_arrays
@@ -115,17 +116,20 @@ def best_f1_threshold(y: np.ndarray, scores: np.ndarray, weights: np.ndarray | N
     return float(thresholds[int(np.argmax(f1[:-1]))])
 
 
-def source_weights(sources: np.ndarray, mass: dict[str, float] | None = None) -> np.ndarray:
+def source_weights(sources: np.ndarray, mass: dict[str, float] | None = None, *, reference: str = "team") -> np.ndarray:
     """Per-row training weights: 1, except that each source named in ``mass`` gets at most
-    that share of the team corpus's total weight, and imported corrections weigh
-    :data:`~pipeline.config.IMPORTED_WEIGHT`."""
+    that share of the ``reference`` source's total weight, and imported corrections weigh
+    :data:`~pipeline.config.IMPORTED_WEIGHT`. Without the reference source (a source left out
+    of training) nothing is capped: the sources that remain are what there is to learn from."""
     mass = SOURCE_MASS if mass is None else mass
     weights = np.where(sources == "imported", IMPORTED_WEIGHT, 1.0)
-    n_team = max(int((sources == "team").sum()), 1)
+    n_reference = int((sources == reference).sum())
+    if not n_reference:
+        return weights
     for source, share in mass.items():
         rows = sources == source
         if rows.any():
-            weights[rows] = min(1.0, share * n_team / rows.sum())
+            weights[rows] = min(1.0, share * n_reference / rows.sum())
     return weights
 
 
@@ -140,6 +144,40 @@ def _fit_classifier(classifier, X, y, weights):
     return clone(classifier).fit(X, y, sample_weight=weights)
 
 
+@dataclass
+class _Specialist:
+    recipe: dict
+    classifier: LogisticRegression
+    rows: np.ndarray  # the unit rows it trains on
+    weights: np.ndarray  # per unit row, over the whole training set
+
+
+def _specialists(data: TrainingSet, recipes: dict[str, dict]) -> dict[str, _Specialist]:
+    """The specialist classifiers this training set can teach: those whose sources are present
+    with at least one promotional row."""
+    unit_para = data.units.frame["para"].to_numpy()
+    sources = data.paragraphs["source"].to_numpy()
+    out = {}
+    for name, recipe in recipes.items():
+        rows = np.isin(sources, list(recipe["sources"]))[unit_para]
+        if not data.y[rows].any():
+            continue
+        weights = source_weights(sources, recipe.get("source_mass", {}), reference=recipe["sources"][0])[unit_para]
+        classifier = LogisticRegression(C=recipe.get("C", 1.0), class_weight="balanced", tol=1e-3, max_iter=500)
+        out[name] = _Specialist(dict(recipe), classifier, rows, weights)
+    return out
+
+
+def _fold_margins(learner, data: TrainingSet, train: np.ndarray, test: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Margins on ``test`` rows of ``learner`` fitted on ``train`` rows; a fold whose training
+    rows hold one class only gives that class's extreme margin."""
+    y = data.y[train]
+    if not len(y) or y.min() == y.max():
+        return np.full(int(test.sum()), 10.0 if len(y) and y[0] else -10.0)
+    model = _fit_classifier(learner, data.X[train], y, weights[train])
+    return model.decision_function(data.X[test])
+
+
 def fit(
     data: TrainingSet,
     *,
@@ -148,12 +186,16 @@ def fit(
     context_C: float = 1.0,
     context: str = "logistic",
     source_mass: dict[str, float] | None = None,
+    experts: dict[str, dict] | None = None,
     meta: dict | None = None,
 ) -> tuple[PromoModel, pd.DataFrame]:
     """Train a model on a prepared training set.
 
     ``context`` names the context learner (see :func:`pipeline.context.context_candidates`), or
-    ``"auto"`` to pick one by its out-of-fold PR-AUC on this training data.
+    ``"auto"`` to pick one by its out-of-fold PR-AUC on this training data. ``experts`` maps a
+    specialist's name to its ``sources``, ``C`` and ``source_mass`` (default
+    :data:`pipeline.config.EXPERTS`; ``{}`` for none); a specialist whose sources hold no
+    promotional paragraph here is left out.
 
     Returns the model and its out-of-fold paragraph predictions (``oof_score`` from the context
     stage, ``oof_base`` the largest base margin over the paragraph and its sentences), on which
@@ -166,19 +208,21 @@ def fit(
     unit_para = data.units.frame["para"].to_numpy()
     para_weights = source_weights(data.paragraphs["source"].to_numpy(), source_mass)
     unit_weights = para_weights[unit_para]
-    oof_units = np.zeros(len(data.y))  # margins of the fold models
+    specialists = _specialists(data, EXPERTS if experts is None else experts)
+    everywhere = np.ones(len(data.y), dtype=bool)
+    learners = [(fold_classifier, everywhere, unit_weights)] + [
+        (spec.classifier, spec.rows, spec.weights) for spec in specialists.values()
+    ]
+    oof_units = [np.zeros(len(data.y)) for _ in learners]  # margins of the fold models
     for train_p, _ in _group_folds(para_groups, folds):
-        train_mask = np.isin(unit_para, train_p)
-        test_mask = ~train_mask
-        if data.y[train_mask].min() == data.y[train_mask].max():
-            oof_units[test_mask] = 10.0 if data.y[train_mask][0] else -10.0
-            continue
-        model = _fit_classifier(fold_classifier, data.X[train_mask], data.y[train_mask], unit_weights[train_mask])
-        oof_units[test_mask] = model.decision_function(data.X[test_mask])
+        in_fold = np.isin(unit_para, train_p)
+        for (learner, rows, weights), oof in zip(learners, oof_units):
+            oof[~in_fold] = _fold_margins(learner, data, in_fold & rows, ~in_fold, weights)
     n = len(data.paragraphs)
-    own, smax = paragraph_score_arrays(data.units.frame, oof_units, n)
+    own, smax = paragraph_score_arrays(data.units.frame, oof_units[0], n)
+    expert_scores = [paragraph_score_arrays(data.units.frame, oof, n) for oof in oof_units[1:]]
     kinds = data.paragraphs["kind"].tolist()
-    Xc = context_features(data.paragraphs["batch_article"].to_numpy(), own, smax, kinds)
+    Xc = context_features(data.paragraphs["batch_article"].to_numpy(), own, smax, kinds, experts=expert_scores)
     y_par = data.y_paragraph
     # Imported corrections are single paragraphs without their labelled neighbours: they teach
     # the base classifier, not the context stage.
@@ -186,7 +230,7 @@ def fit(
     # With context="auto", each candidate context learner is scored out of fold on this training
     # data only and the better one (weighted PR-AUC) kept, so an outer evaluation fold never
     # sways the choice.
-    candidates = context_candidates(C=context_C)
+    candidates = context_candidates(C=context_C, n_blocks=1 + len(specialists))
     if context != "auto":
         if context not in candidates:
             raise ValueError(f"unknown context learner {context!r}; use auto or one of {', '.join(candidates)}")
@@ -206,9 +250,13 @@ def fit(
     oof_final = oof_by_learner[chosen]
     threshold = best_f1_threshold(y_par[whole], oof_final[whole], para_weights[whole])
     sent = data.units.frame["is_sentence"].to_numpy()
-    sentence_threshold = best_f1_threshold(data.y[sent], oof_units[sent], unit_weights[sent]) if sent.any() else 0.5
+    sentence_threshold = best_f1_threshold(data.y[sent], oof_units[0][sent], unit_weights[sent]) if sent.any() else 0.5
 
     final_classifier = _fit_classifier(classifier, data.X, data.y, unit_weights)
+    fitted_experts = {
+        name: _fit_classifier(spec.classifier, data.X[spec.rows], data.y[spec.rows], spec.weights[spec.rows])
+        for name, spec in specialists.items()
+    }
     context = _fit_classifier(candidates[chosen], Xc[whole], y_par[whole], para_weights[whole])
     base = Pipeline([("features", data.features), ("classifier", final_classifier)])
     coef = final_classifier.calibrated_classifiers_[0].estimator.coef_[0]
@@ -224,11 +272,13 @@ def fit(
         context=context,
         threshold=threshold,
         sentence_threshold=sentence_threshold,
+        experts=fitted_experts,
         meta={
             **(meta or {}),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "params": {"C": C, "context_C": context_C, "folds": folds,
-                       "source_mass": SOURCE_MASS if source_mass is None else source_mass},
+                       "source_mass": SOURCE_MASS if source_mass is None else source_mass,
+                       "experts": {name: spec.recipe for name, spec in specialists.items()}},
             "promotional_cues": promotional_cues,
             "context_stage": {"learner": chosen, "out_of_fold_pr_auc": learner_scores},
             "training_data": describe(data.paragraphs),

@@ -19,7 +19,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.model_selection import GroupKFold
 
-from .config import PROJECT_ROOT, SOURCE_MASS
+from .config import EXPERTS, PROJECT_ROOT, SOURCE_MASS
 from .evaluate import cross_validate, leave_one_source_out, metrics_by_source, score_subset, seed_acceptance
 from .model import PromoModel, library_versions
 from .sources import load_imported, load_sources
@@ -52,6 +52,13 @@ def code_version() -> str:
     return (commit or "unknown") + ("+dirty" if dirty else "")
 
 
+def _fit_kwargs(recipe: dict) -> dict:
+    """Arguments of :func:`pipeline.train.fit` that reproduce a recorded recipe (a recipe from
+    before specialists existed had none)."""
+    return {"folds": recipe.get("folds", 4), "C": recipe.get("C", 1.0), "source_mass": recipe.get("source_mass"),
+            "context": recipe.get("context", "logistic"), "experts": recipe.get("experts", {})}
+
+
 def train_model(
     sources: Sequence[str],
     *,
@@ -61,26 +68,28 @@ def train_model(
     medquad_groups: int | None = 1500,
     C: float = 1.0,
     source_mass: dict[str, float] | None = None,
-    context: str = "logistic",
+    context: str = "auto",
+    experts: dict[str, dict] | None = None,
     verbose: bool = True,
 ) -> tuple[PromoModel, Path]:
     """Train on the named sources and save the model directory.
 
     ``C`` is the base regression's inverse regularisation; ``source_mass`` caps the weight of
     external sources relative to the team corpus (default :data:`pipeline.config.SOURCE_MASS`);
-    ``context`` names the context learner (``logistic``, ``boosted``, or ``auto``).
+    ``context`` names the context learner (``logistic``, ``boosted``, or ``auto``); ``experts``
+    the specialist classifiers (default :data:`pipeline.config.EXPERTS`, ``{}`` for none).
     """
     started = time.perf_counter()
     paragraphs = load_sources(sources, corpus_dir=corpus_dir, medquad_groups=medquad_groups)
     _log(verbose, f"Loaded {len(paragraphs)} labelled paragraphs from {', '.join(sources)}.")
     data = prepare(paragraphs)
     source_mass = dict(SOURCE_MASS if source_mass is None else source_mass)
+    experts = dict(EXPERTS if experts is None else experts)
     recipe = {"sources": list(sources), "medquad_groups": medquad_groups, "folds": folds,
-              "C": C, "source_mass": source_mass, "context": context}
+              "C": C, "source_mass": source_mass, "context": context, "experts": experts}
     if corpus_dir is not None:
         recipe["corpus_dir"] = str(corpus_dir)
-    model, oof = fit(data, folds=folds, C=C, source_mass=source_mass, context=context,
-                     meta={"recipe": recipe, "code_version": code_version()})
+    model, oof = fit(data, **_fit_kwargs(recipe), meta={"recipe": recipe, "code_version": code_version()})
     oof["flagged"] = oof["oof_score"] >= model.threshold
     oof = oof.rename(columns={"oof_score": "score", "label": "truth"})
     model.meta["cv_metrics"] = {
@@ -116,8 +125,7 @@ def evaluate_model(
         medquad_groups=medquad_groups if medquad_groups is not None else recipe.get("medquad_groups"),
     )
     data = prepare(paragraphs)
-    fit_kwargs = {"folds": recipe.get("folds", 4), "C": recipe.get("C", 1.0),
-                  "source_mass": recipe.get("source_mass"), "context": recipe.get("context", "logistic")}
+    fit_kwargs = _fit_kwargs(recipe)
     in_recipe = data.paragraphs["source"].isin(trained_on).to_numpy()
     _log(verbose, f"Grouped {folds}-fold cross-validation on {', '.join(trained_on)} ...")
     cv = cross_validate(data.subset(in_recipe), folds=folds, n_jobs=n_jobs, fit_kwargs=fit_kwargs)
@@ -152,23 +160,25 @@ def compare_mixes(
     mixes: Sequence[Sequence[str]],
     *,
     medquad_groups: int | None = 1500,
-    folds: int = 4,
+    recipe: dict | None = None,
     n_jobs: int = 1,
     verbose: bool = True,
 ) -> dict:
     """For each candidate training mix, how well it does on each source left out of training.
 
     A source outside the mix is predicted by a model trained on the whole mix; a source inside
-    it by a model trained on the rest of the mix. This is how the shipped mix was chosen: unseen
-    sources are what users bring.
+    it by a model trained on the rest of the mix. Every model is trained as ``recipe`` says
+    (a model's recorded recipe; its sources are replaced by the mix). This is how the shipped
+    mix was chosen: unseen sources are what users bring.
     """
+    fit_kwargs = _fit_kwargs(recipe or {})
     everything = sorted({s for mix in mixes for s in mix})
     data = prepare(load_sources(everything, medquad_groups=medquad_groups))
     results: dict = {}
     for mix in mixes:
         _log(verbose, f"Mix {'+'.join(mix)} ...")
         held = leave_one_source_out(data, sources=everything, train_sources=list(mix), n_jobs=n_jobs,
-                                    fit_kwargs={"folds": folds})
+                                    fit_kwargs=fit_kwargs)
         row = {}
         for source, frame in held.groupby("held_out"):
             m = metrics_by_source(frame[frame["source"] == source]).get(source, {})
@@ -206,8 +216,7 @@ def retrain_with_labels(
     if imported.empty:
         raise ValueError("the label files hold no labels")
     data = prepare(pd.concat([base, imported], ignore_index=True))
-    fit_kwargs = {"folds": recipe.get("folds", 4), "C": recipe.get("C", 1.0), "source_mass": recipe.get("source_mass"),
-                  "context": recipe.get("context", "logistic")}
+    fit_kwargs = _fit_kwargs(recipe)
     is_new = (data.paragraphs["source"] == "imported").to_numpy()
     groups = data.paragraphs["group"].to_numpy()
     splits = list(GroupKFold(n_splits=max(2, min(folds, len(set(groups))))).split(groups, groups=groups))
@@ -315,6 +324,17 @@ def _mix_rule(mixes: dict) -> str:
     return text + f"The rule picks **{best}**."
 
 
+def _experts_text(meta: dict) -> str:
+    experts = meta.get("params", {}).get("experts") or {}
+    if not experts:
+        return ""
+    described = "; ".join(
+        f"`{name}`, trained on {' and '.join(spec['sources'])} only (`expert-{name}.skops`)" for name, spec in experts.items()
+    )
+    return (f" Beside it, specialist regressions over the same features: {described}. The context stage reads "
+            "their scores next to the general one and learns when to trust which.")
+
+
 def _context_text(meta: dict) -> str:
     stage = meta.get("context_stage")
     if not stage:
@@ -363,7 +383,7 @@ Scores each paragraph of a health article as *promotional* or *informational* (s
 guideline in `corpus/README.md`). spaCy rule/lookup preprocessing (`nlp/`), a calibrated logistic
 regression over lemma n-grams, character n-grams and promotional-cue counts for paragraphs and
 sentences (`base.skops`), and a context stage over neighbouring paragraphs (`context.skops`;
-{_context_text(meta)}).
+{_context_text(meta)}).{_experts_text(meta)}
 
 - Created: {meta.get('created')}; code version {meta.get('code_version')}
 - Decision threshold: {meta.get('threshold'):.4f} (maximises F1 on out-of-fold predictions of the training data);

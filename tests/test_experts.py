@@ -1,0 +1,64 @@
+"""Specialist classifiers beside the general one, and the monotone boosted context stage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pipeline.context import CONTEXT_FEATURES, boosted_context, context_feature_names
+from pipeline.ingest import discover, read_articles
+from pipeline.model import PromoModel
+from pipeline.sources import load_team
+from pipeline.train import fit, prepare
+
+NATIVE_ADS = {"native_ads": {"sources": ["webis", "medquad"], "C": 4.0, "source_mass": {"medquad": 0.3}}}
+
+
+def _mixed_sources(corpus) -> pd.DataFrame:
+    """The tiny team corpus with a third of its articles posing as Webis answers and a third of
+    its clean articles as MedQuAD documents, so every source a specialist names is present."""
+    paragraphs = load_team(articles_dir=corpus / "articles", labels_dir=corpus / "labels")
+    promo = paragraphs.groupby("article")["label"].max()
+    with_promo, clean = list(promo[promo == 1].index), list(promo[promo == 0].index)
+    paragraphs.loc[paragraphs["article"].isin(with_promo[::3]), "source"] = "webis"
+    paragraphs.loc[paragraphs["article"].isin(clean[::3]), "source"] = "medquad"
+    return paragraphs
+
+
+def test_a_specialist_is_trained_saved_and_scores_the_same_after_loading(tmp_path, tiny_corpus, article_folder):
+    data = prepare(_mixed_sources(tiny_corpus(tmp_path / "corpus")))
+    model, oof = fit(data, folds=2, context="boosted", experts=NATIVE_ADS)
+
+    assert list(model.experts) == ["native_ads"]
+    assert model.context.n_features_in_ == len(context_feature_names(["native_ads"])) == 2 * len(CONTEXT_FEATURES)
+    assert model.meta["params"]["experts"]["native_ads"]["sources"] == ["webis", "medquad"]
+    assert len(oof) == len(data.paragraphs) and oof["oof_score"].between(0, 1).all()
+
+    articles = [a for a in read_articles(discover([article_folder])) if a.ok]
+    before = model.score_articles(articles)
+    loaded = PromoModel.load(model.save(tmp_path / "model"))
+    assert list(loaded.experts) == ["native_ads"]
+    after = loaded.score_articles(articles)
+    pd.testing.assert_frame_equal(before, after)
+    assert len(after) > 0
+
+
+def test_a_specialist_without_promotional_rows_is_left_out(tmp_path, tiny_corpus):
+    paragraphs = load_team(articles_dir=tiny_corpus(tmp_path / "corpus") / "articles",
+                           labels_dir=tmp_path / "corpus" / "labels")
+    model, _ = fit(prepare(paragraphs), folds=2, experts=NATIVE_ADS)  # no webis, no medquad rows
+    assert model.experts == {}
+    assert model.context.named_steps["classifier"].n_features_in_ == len(CONTEXT_FEATURES)
+
+
+def test_boosted_context_never_lowers_a_score_when_a_margin_rises():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 2 * len(CONTEXT_FEATURES)))
+    # a label that, by itself, would teach the trees that a higher own margin is less promotional
+    y = (X[:, 0] < 0) ^ (rng.random(3000) < 0.1)
+    stage = boosted_context(n_blocks=2).fit(X, y)
+    own = CONTEXT_FEATURES.index("own")
+    for column in (own, len(CONTEXT_FEATURES) + own):
+        low, high = X.copy(), X.copy()
+        high[:, column] += 3.0
+        assert (stage.predict_proba(high)[:, 1] >= stage.predict_proba(low)[:, 1] - 1e-12).all()
