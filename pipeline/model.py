@@ -178,13 +178,15 @@ class PromoModel:
         experts = [
             paragraph_score_arrays(frame, expert_margins(expert, X), len(paragraphs)) for expert in self.experts.values()
         ]
-        X = context_features(paragraphs["batch_article"].to_numpy(), own, smax, list(paragraphs["kind"]), experts=experts)
-        scores = self.context.predict_proba(X)[:, 1]
+        in_context = context_features(
+            paragraphs["batch_article"].to_numpy(), own, smax, list(paragraphs["kind"]), experts=experts
+        )
+        scores = self.context.predict_proba(in_context)[:, 1]
         flagged = scores >= threshold
         out = paragraphs[["article", "paragraph", "start", "end", "text"]].copy()
         out["score"] = np.round(scores, 4)
         out["label"] = np.where(flagged, PROMOTIONAL, INFORMATIONAL)
-        out["cues"] = self._explain(units, X, flagged)
+        out["cues"] = self._explain(units, in_context, flagged)
         out["sentences"] = self._flag_sentences(frame, margins, probabilities, paragraphs, flagged)
         return out.reset_index(drop=True)
 

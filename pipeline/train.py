@@ -178,6 +178,29 @@ def _fold_margins(learner, data: TrainingSet, train: np.ndarray, test: np.ndarra
     return model.decision_function(data.X[test])
 
 
+def _excerpts(article_ids: np.ndarray, usable: np.ndarray, *, min_length: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Short excerpts of the longer articles, as extra training rows for the context stage:
+    paragraph indices and an excerpt key for each.
+
+    Without them, every short text in training is a Webis answer, and the context stage learns
+    "short text: trust the native-ads specialist", missing a plain pitch in a short article.
+    Each article of at least ``min_length`` paragraphs gives its last 2-6 paragraphs (where
+    pitches close articles) and a window of 2-6 paragraphs from anywhere in it."""
+    rng = np.random.default_rng(seed)
+    cuts = np.flatnonzero(article_ids[1:] != article_ids[:-1]) + 1
+    index, key = [], []
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(article_ids)]):
+        if hi - lo < min_length or not usable[lo:hi].all():
+            continue
+        for start, length in ((None, int(rng.integers(2, 7))), (int(rng.integers(lo, hi - 1)), int(rng.integers(2, 7)))):
+            first = hi - length if start is None else min(start, hi - length)
+            index.append(np.arange(first, first + length))
+            key.append(np.full(length, len(key)))
+    if not index:
+        return np.empty(0, dtype=int), np.empty(0, dtype=int)
+    return np.concatenate(index), np.concatenate(key)
+
+
 def fit(
     data: TrainingSet,
     *,
@@ -227,6 +250,19 @@ def fit(
     # Imported corrections are single paragraphs without their labelled neighbours: they teach
     # the base classifier, not the context stage.
     whole = (data.paragraphs["source"] != "imported").to_numpy()
+    excerpt, excerpt_key = _excerpts(data.paragraphs["batch_article"].to_numpy(), whole)
+    X_excerpt = context_features(
+        excerpt_key, own[excerpt], smax[excerpt], [kinds[i] for i in excerpt],
+        experts=[(e_own[excerpt], e_smax[excerpt]) for e_own, e_smax in expert_scores],
+    )
+
+    def context_rows(paragraphs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Context-stage training rows for these paragraphs: their own, plus the excerpts cut
+        from their articles."""
+        cut = np.isin(excerpt, paragraphs)
+        rows = np.r_[paragraphs, excerpt[cut]]
+        return np.vstack([Xc[paragraphs], X_excerpt[cut]]), y_par[rows], para_weights[rows]
+
     # With context="auto", each candidate context learner is scored out of fold on this training
     # data only and the better one (weighted PR-AUC) kept, so an outer evaluation fold never
     # sways the choice.
@@ -238,8 +274,9 @@ def fit(
     oof_by_learner = {name: np.zeros(n) for name in candidates}
     for train_p, test_p in _group_folds(para_groups, folds):
         train_p = train_p[whole[train_p]]
+        X_train, y_train, w_train = context_rows(train_p)
         for name, learner in candidates.items():
-            stage = _fit_classifier(learner, Xc[train_p], y_par[train_p], para_weights[train_p])
+            stage = _fit_classifier(learner, X_train, y_train, w_train)
             oof_by_learner[name][test_p] = stage.predict_proba(Xc[test_p])[:, 1]
     learner_scores = {
         name: round(float(average_precision_score(y_par[whole], oof[whole], sample_weight=para_weights[whole])), 4)
@@ -257,7 +294,7 @@ def fit(
         name: _fit_classifier(spec.classifier, data.X[spec.rows], data.y[spec.rows], spec.weights[spec.rows])
         for name, spec in specialists.items()
     }
-    context = _fit_classifier(candidates[chosen], Xc[whole], y_par[whole], para_weights[whole])
+    context = _fit_classifier(candidates[chosen], *context_rows(np.flatnonzero(whole)))
     base = Pipeline([("features", data.features), ("classifier", final_classifier)])
     coef = final_classifier.calibrated_classifiers_[0].estimator.coef_[0]
     numeric = coef[-len(NUMERIC_COLUMNS):]
