@@ -62,3 +62,20 @@ def test_boosted_context_never_lowers_a_score_when_a_margin_rises():
         low, high = X.copy(), X.copy()
         high[:, column] += 3.0
         assert (stage.predict_proba(high)[:, 1] >= stage.predict_proba(low)[:, 1] - 1e-12).all()
+
+
+def test_excerpts_are_short_runs_inside_long_articles():
+    from pipeline.train import _excerpts
+
+    article_ids = np.array(["a"] * 20 + ["b"] * 5 + ["c"] * 9 + ["d"] * 12)
+    usable = np.ones(len(article_ids), dtype=bool)
+    usable[-1] = False  # an imported paragraph in "d": no excerpt from it
+    index, key = _excerpts(article_ids, usable)
+    by_key = {k: index[key == k] for k in np.unique(key)}
+    assert len(by_key) == 4  # a tail and a window from each of "a" and "c"
+    for run in by_key.values():
+        assert 2 <= len(run) <= 6
+        assert (np.diff(run) == 1).all()
+        assert len(set(article_ids[run])) == 1 and article_ids[run[0]] in {"a", "c"}
+    tails = [run for run in by_key.values() if run[-1] in (19, 33)]
+    assert len(tails) >= 2
