@@ -58,7 +58,7 @@ def name_spread(labels: pd.DataFrame, texts: dict[str, str]) -> pd.Series:
 def _count_table(frame: pd.DataFrame, by: str) -> str:
     table = frame.groupby(by).agg(
         articles=("article", "nunique"), paragraphs=("label", "size"),
-        promotional=("is_promo", "sum")).sort_values("articles", ascending=False)
+        promotional=("is_promo", "sum")).sort_values("articles", ascending=False, kind="stable")
     lines = [f"| {by} | articles | paragraphs | promotional |", "|---|---|---|---|"]
     lines += [f"| {idx} | {r.articles} | {r.paragraphs} | {r.promotional} |" for idx, r in table.iterrows()]
     return "\n".join(lines)
