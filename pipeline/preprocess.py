@@ -92,15 +92,28 @@ def save_nlp(nlp: Language, path: str | Path) -> None:
     """Save the pipeline, with its lemmatizer even when :func:`load_nlp` left it out."""
     if LEMMATIZER in nlp.pipe_names or nlp not in _TABLES:
         nlp.to_disk(Path(path))
-        return
-    lemmatizer = nlp.add_pipe("lemmatizer", name=LEMMATIZER, config={"mode": "lookup"})
-    lookups = Lookups()
-    lookups.add_table("lemma_lookup", _TABLES[nlp]._by_hash)
-    lemmatizer.lookups = lookups
-    try:
-        nlp.to_disk(Path(path))
-    finally:
-        nlp.remove_pipe(LEMMATIZER)
+    else:
+        lemmatizer = nlp.add_pipe("lemmatizer", name=LEMMATIZER, config={"mode": "lookup"})
+        lookups = Lookups()
+        lookups.add_table("lemma_lookup", _TABLES[nlp]._by_hash)
+        lemmatizer.lookups = lookups
+        try:
+            nlp.to_disk(Path(path))
+        finally:
+            nlp.remove_pipe(LEMMATIZER)
+    _sort_sentencizer_chars(Path(path))
+
+
+def _sort_sentencizer_chars(path: Path) -> None:
+    # The sentencizer keeps its characters in a set and writes them in the order of this run's
+    # string hashing, so every save would rewrite the file; sorted, a retrained model's diff
+    # shows only what changed.
+    config_path = path / "sentencizer.json"
+    if config_path.is_file():
+        config = srsly.read_json(config_path)
+        if isinstance(config.get("punct_chars"), list):
+            config["punct_chars"] = sorted(config["punct_chars"])
+            srsly.write_json(config_path, config)
 
 
 def process(nlp: Language, texts: Iterable[str], *, batch_size: int = NLP_BATCH_SIZE) -> Iterator[Doc]:

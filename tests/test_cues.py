@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
+from pipeline.config import PROJECT_ROOT
 from pipeline.preprocess import CUES_KEY, LEMMATIZER, build_nlp, lemma_table, load_nlp, save_nlp
 
 
@@ -55,3 +60,16 @@ def test_pipeline_round_trips_with_its_patterns(nlp, tmp_path):
     assert load_nlp(tmp_path / "again").pipe_names == again.pipe_names
     text = "Order now and claim your free trial at calmcove.health"
     assert _cues(again, text) == _cues(nlp, text)
+
+
+def test_saved_pipeline_files_do_not_depend_on_hash_seed(tmp_path):
+    # The sentencizer holds its characters in a set; saved unsorted, every retraining would
+    # rewrite models/*/nlp/sentencizer.json in a new order.
+    script = "import sys; from pipeline.preprocess import build_nlp, save_nlp; save_nlp(build_nlp(), sys.argv[1])"
+    written = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"nlp-{seed}"
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        subprocess.run([sys.executable, "-c", script, str(out)], check=True, env=env, cwd=PROJECT_ROOT)
+        written.append((out / "sentencizer.json").read_bytes())
+    assert written[0] == written[1]
