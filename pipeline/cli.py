@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import BATCH_ARTICLES, DEFAULT_MODEL_DIR, MODELS_DIR
+from .config import BASE_C, BATCH_ARTICLES, DEFAULT_MODEL_DIR, MODELS_DIR
 
 __all__ = ["main", "EXIT_OK", "EXIT_FLAGGED", "EXIT_USAGE", "EXIT_UNREADABLE", "EXIT_STOPPED", "EXIT_INTERRUPTED"]
 
@@ -70,13 +70,17 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--corpus", default=None, help="corpus folder with articles/ and labels/ (default: corpus/)")
     train.add_argument("--medquad-groups", type=int, default=1500, help="MedQuAD documents sampled for training")
     train.add_argument("--folds", type=int, default=4, help="grouped folds for the context stage and thresholds")
-    train.add_argument("--C", type=float, default=1.0, help="inverse regularisation of the base regression")
+    train.add_argument("--C", type=float, default=BASE_C, help=f"inverse regularisation of the base regression (default: {BASE_C})")
     train.add_argument("--context", choices=("logistic", "boosted", "auto"), default="auto",
                        help="context-stage learner; auto picks by out-of-fold PR-AUC on the training data (default: auto)")
     train.add_argument("--no-experts", action="store_true",
                        help="train no specialist classifiers (see EXPERTS in pipeline/config.py)")
     train.add_argument("--source-mass", default=None,
-                       help="weight cap of external sources relative to the team corpus, e.g. webis=0.3,medquad=0.5")
+                       help="weight cap of external sources relative to the team corpus in the base classifier, "
+                            "e.g. webis=0.1,medquad=0.5 (default: SOURCE_MASS in pipeline/config.py)")
+    train.add_argument("--context-mass", default=None,
+                       help="the same caps for the context stage and the threshold "
+                            "(default: CONTEXT_MASS in pipeline/config.py)")
     train.add_argument("--labels", nargs="+", default=None,
                        help="label files from `promoflag import-labels`: retrain the default model's recipe plus "
                             "these labels, compare on the same folds, write a new model directory")
@@ -109,6 +113,9 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--jobs", type=int, default=1, help="folds run in parallel")
     evaluate.add_argument("--mixes", default=None,
                           help="instead: compare training mixes on held-out sources, e.g. 'team,seeds;team,seeds,webis'")
+    evaluate.add_argument("--hold-out-articles", default=None, metavar="GLOBS",
+                          help="instead: train the model's recipe without the articles whose file names match "
+                               "these comma-separated globs (e.g. 'p-*,q-*') and measure it on them")
     evaluate.add_argument("--quiet", action="store_true")
     return parser
 
@@ -208,14 +215,14 @@ def _sources(value: str) -> list[str]:
     return names
 
 
-def _source_mass(value: str) -> dict[str, float]:
+def _source_mass(value: str, *, option: str = "--source-mass") -> dict[str, float]:
     mass = {}
     for item in value.split(","):
         name, _, share = item.partition("=")
         try:
             mass[name.strip()] = float(share)
         except ValueError:
-            raise ValueError(f"bad --source-mass item {item!r}; write source=share, e.g. webis=0.3") from None
+            raise ValueError(f"bad {option} item {item!r}; write source=share, e.g. webis=0.3") from None
     return mass
 
 
@@ -234,10 +241,12 @@ def _run_train(args: argparse.Namespace) -> int:
         return _fail(f"{corpus} has no labels/ folder")
     try:
         mass = _source_mass(args.source_mass) if args.source_mass else None
+        context_mass = _source_mass(args.context_mass, option="--context-mass") if args.context_mass else None
     except ValueError as exc:
         return _fail(str(exc))
     model, path = train_model(sources, out=Path(args.out or DEFAULT_MODEL_DIR), corpus_dir=corpus, folds=args.folds, C=args.C,
-                              source_mass=mass, context=args.context, experts={} if args.no_experts else None,
+                              source_mass=mass, context_mass=context_mass, context=args.context,
+                              experts={} if args.no_experts else None,
                               medquad_groups=args.medquad_groups, verbose=not args.quiet)
     print(f"Model written to {path} (threshold {model.threshold:.3f}).")
     return EXIT_OK
@@ -245,9 +254,20 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from .model import ModelError, default_model_dir
-    from .workflow import compare_mixes, evaluate_model
+    from .workflow import compare_mixes, evaluate_held_out_articles, evaluate_model
 
     args.model = args.model or str(default_model_dir())
+    if args.hold_out_articles:
+        if not (Path(args.model) / "model.json").is_file():
+            return _fail(f"not a promoflag model directory (no model.json): {args.model}")
+        patterns = [p.strip() for p in args.hold_out_articles.split(",") if p.strip()]
+        try:
+            report = evaluate_held_out_articles(Path(args.model), patterns, medquad_groups=args.medquad_groups,
+                                                verbose=not args.quiet)
+        except ValueError as exc:
+            return _fail(str(exc))
+        print(json.dumps(report["by_source"], indent=2))
+        return EXIT_OK
     if args.mixes:
         try:
             mixes = [_sources(mix) for mix in args.mixes.split(";") if mix.strip()]

@@ -10,6 +10,7 @@ its fold's model chose.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fnmatch import fnmatch
 
 import numpy as np
 import pandas as pd
@@ -23,6 +24,7 @@ from .train import TrainingSet, fit
 __all__ = [
     "cross_validate",
     "leave_one_source_out",
+    "leave_articles_out",
     "metrics_by_source",
     "seed_acceptance",
     "score_subset",
@@ -86,6 +88,23 @@ def leave_one_source_out(
     for (_, source), part in zip(masks, parts):
         part["held_out"] = source
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+
+def leave_articles_out(data: TrainingSet, patterns: Sequence[str], *, fit_kwargs: dict | None = None) -> pd.DataFrame:
+    """Train without the articles whose file names match any of ``patterns`` (shell-style, e.g.
+    ``"p-*"``), whatever their source, and predict them.
+
+    This asks how a recipe carries over to articles unlike those it learned from, for example a
+    new writing round of the team corpus; recipes are chosen on such a split, not on the figures
+    that :func:`cross_validate` and :func:`leave_one_source_out` report.
+    """
+    names = data.paragraphs["article"].astype(str).to_numpy()
+    held = np.array([any(fnmatch(name, pattern) for pattern in patterns) for name in names], dtype=bool)
+    if not held.any():
+        raise ValueError(f"no article matches {', '.join(patterns)}")
+    if held.all():
+        raise ValueError(f"every article matches {', '.join(patterns)}: nothing would be left to train on")
+    return _run_fold(data, ~held, fit_kwargs or {})
 
 
 def _recall_at_precision(y: np.ndarray, scores: np.ndarray, target: float = 0.90) -> float:

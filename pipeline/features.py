@@ -28,6 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from spacy.tokens import Doc
 
+from .config import BASE_C
 from .cues import CUE_LABELS
 from .preprocess import CUES_KEY
 from .segment import HEADING, LIST_ITEM
@@ -216,7 +217,7 @@ def featurize(
     return UnitTable(frame=frame, cues=cues)
 
 
-def base_pipeline(*, C: float = 1.0, n_features: int = N_HASH_FEATURES) -> Pipeline:
+def base_pipeline(*, C: float = BASE_C, n_features: int = N_HASH_FEATURES) -> Pipeline:
     """The paragraph/sentence classifier: hashed lemma and character n-grams plus numeric cues,
     ending in a logistic regression calibrated with sigmoid scaling."""
     features = ColumnTransformer(

@@ -26,7 +26,7 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from spacy.language import Language
 
-from .config import EXPERTS, IMPORTED_WEIGHT, SOURCE_MASS
+from .config import BASE_C, CONTEXT_MASS, EXPERTS, IMPORTED_WEIGHT, SOURCE_MASS
 from .context import context_candidates, context_features
 from .features import NUMERIC_COLUMNS, UnitTable, base_pipeline
 from .model import PromoModel, paragraph_score_arrays
@@ -205,20 +205,23 @@ def fit(
     data: TrainingSet,
     *,
     folds: int = 4,
-    C: float = 1.0,
+    C: float = BASE_C,
     context_C: float = 1.0,
     context: str = "logistic",
     source_mass: dict[str, float] | None = None,
+    context_mass: dict[str, float] | None = None,
     experts: dict[str, dict] | None = None,
     meta: dict | None = None,
 ) -> tuple[PromoModel, pd.DataFrame]:
     """Train a model on a prepared training set.
 
-    ``context`` names the context learner (see :func:`pipeline.context.context_candidates`), or
-    ``"auto"`` to pick one by its out-of-fold PR-AUC on this training data. ``experts`` maps a
-    specialist's name to its ``sources``, ``C`` and ``source_mass`` (default
-    :data:`pipeline.config.EXPERTS`; ``{}`` for none); a specialist whose sources hold no
-    promotional paragraph here is left out.
+    ``source_mass`` caps the external sources' weight in the base classifier, ``context_mass``
+    in the context stage and the threshold (defaults :data:`pipeline.config.SOURCE_MASS` and
+    :data:`pipeline.config.CONTEXT_MASS`). ``context`` names the context learner (see
+    :func:`pipeline.context.context_candidates`), or ``"auto"`` to pick one by its out-of-fold
+    PR-AUC on this training data. ``experts`` maps a specialist's name to its ``sources``, ``C``
+    and ``source_mass`` (default :data:`pipeline.config.EXPERTS`; ``{}`` for none); a specialist
+    whose sources hold no promotional paragraph here is left out.
 
     Returns the model and its out-of-fold paragraph predictions (``oof_score`` from the context
     stage, ``oof_base`` the largest base margin over the paragraph and its sentences), on which
@@ -229,8 +232,10 @@ def fit(
     fold_classifier = classifier.estimator
     para_groups = data.paragraphs["group"].to_numpy()
     unit_para = data.units.frame["para"].to_numpy()
-    para_weights = source_weights(data.paragraphs["source"].to_numpy(), source_mass)
-    unit_weights = para_weights[unit_para]
+    sources = data.paragraphs["source"].to_numpy()
+    unit_weights = source_weights(sources, source_mass)[unit_para]
+    # The context stage, its choice of learner and the threshold weigh paragraphs by context_mass.
+    para_weights = source_weights(sources, CONTEXT_MASS if context_mass is None else context_mass)
     specialists = _specialists(data, EXPERTS if experts is None else experts)
     everywhere = np.ones(len(data.y), dtype=bool)
     learners = [(fold_classifier, everywhere, unit_weights)] + [
@@ -315,6 +320,7 @@ def fit(
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "params": {"C": C, "context_C": context_C, "folds": folds,
                        "source_mass": SOURCE_MASS if source_mass is None else source_mass,
+                       "context_mass": CONTEXT_MASS if context_mass is None else context_mass,
                        "experts": {name: spec.recipe for name, spec in specialists.items()}},
             "promotional_cues": promotional_cues,
             "context_stage": {"learner": chosen, "out_of_fold_pr_auc": learner_scores},

@@ -19,8 +19,15 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.model_selection import GroupKFold
 
-from .config import EXPERTS, PROJECT_ROOT, SOURCE_MASS
-from .evaluate import cross_validate, leave_one_source_out, metrics_by_source, score_subset, seed_acceptance
+from .config import BASE_C, CONTEXT_MASS, EXPERTS, PROJECT_ROOT, SOURCE_MASS
+from .evaluate import (
+    cross_validate,
+    leave_articles_out,
+    leave_one_source_out,
+    metrics_by_source,
+    score_subset,
+    seed_acceptance,
+)
 from .model import PromoModel, library_versions
 from .sources import load_imported, load_sources
 from .train import fit, prepare
@@ -29,6 +36,7 @@ __all__ = [
     "train_model",
     "evaluate_model",
     "compare_mixes",
+    "evaluate_held_out_articles",
     "retrain_with_labels",
     "write_model_card",
     "code_version",
@@ -54,8 +62,10 @@ def code_version() -> str:
 
 def _fit_kwargs(recipe: dict) -> dict:
     """Arguments of :func:`pipeline.train.fit` that reproduce a recorded recipe (a recipe from
-    before specialists existed had none)."""
+    before specialists existed had none; one from before ``context_mass`` weighed the context
+    stage like the base classifier)."""
     return {"folds": recipe.get("folds", 4), "C": recipe.get("C", 1.0), "source_mass": recipe.get("source_mass"),
+            "context_mass": recipe.get("context_mass", recipe.get("source_mass")),
             "context": recipe.get("context", "logistic"), "experts": recipe.get("experts", {})}
 
 
@@ -66,8 +76,9 @@ def train_model(
     corpus_dir: Path | None = None,
     folds: int = 4,
     medquad_groups: int | None = 1500,
-    C: float = 1.0,
+    C: float = BASE_C,
     source_mass: dict[str, float] | None = None,
+    context_mass: dict[str, float] | None = None,
     context: str = "auto",
     experts: dict[str, dict] | None = None,
     verbose: bool = True,
@@ -75,7 +86,9 @@ def train_model(
     """Train on the named sources and save the model directory.
 
     ``C`` is the base regression's inverse regularisation; ``source_mass`` caps the weight of
-    external sources relative to the team corpus (default :data:`pipeline.config.SOURCE_MASS`);
+    external sources relative to the team corpus in the base classifier (default
+    :data:`pipeline.config.SOURCE_MASS`), ``context_mass`` in the context stage and threshold
+    (default :data:`pipeline.config.CONTEXT_MASS`);
     ``context`` names the context learner (``logistic``, ``boosted``, or ``auto``); ``experts``
     the specialist classifiers (default :data:`pipeline.config.EXPERTS`, ``{}`` for none).
     """
@@ -84,9 +97,11 @@ def train_model(
     _log(verbose, f"Loaded {len(paragraphs)} labelled paragraphs from {', '.join(sources)}.")
     data = prepare(paragraphs)
     source_mass = dict(SOURCE_MASS if source_mass is None else source_mass)
+    context_mass = dict(CONTEXT_MASS if context_mass is None else context_mass)
     experts = dict(EXPERTS if experts is None else experts)
     recipe = {"sources": list(sources), "medquad_groups": medquad_groups, "folds": folds,
-              "C": C, "source_mass": source_mass, "context": context, "experts": experts}
+              "C": C, "source_mass": source_mass, "context_mass": context_mass, "context": context,
+              "experts": experts}
     if corpus_dir is not None:
         recipe["corpus_dir"] = str(corpus_dir)
     model, oof = fit(data, **_fit_kwargs(recipe), meta={"recipe": recipe, "code_version": code_version()})
@@ -153,6 +168,38 @@ def evaluate_model(
     meta["evaluation"] = report["summary"]
     meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     write_model_card(model_dir, meta, report)
+    return report
+
+
+def evaluate_held_out_articles(
+    model_dir: Path,
+    patterns: Sequence[str],
+    *,
+    medquad_groups: int | None = None,
+    verbose: bool = True,
+) -> dict:
+    """Train the model's recipe without the articles matching ``patterns`` and measure it on them;
+    write the figures to ``held_out_articles.json`` beside the model."""
+    meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+    recipe = meta.get("recipe", {"sources": ["team", "seeds"], "medquad_groups": 1500, "folds": 4})
+    corpus_dir = Path(recipe["corpus_dir"]) if recipe.get("corpus_dir") else None
+    started = time.perf_counter()
+    data = prepare(load_sources(
+        recipe["sources"], corpus_dir=corpus_dir,
+        medquad_groups=medquad_groups if medquad_groups is not None else recipe.get("medquad_groups"),
+    ))
+    _log(verbose, f"Training without the articles matching {', '.join(patterns)} ...")
+    scored = leave_articles_out(data, patterns, fit_kwargs=_fit_kwargs(recipe))
+    report = {
+        "model": str(model_dir),
+        "recipe": recipe,
+        "held_out_articles": list(patterns),
+        "articles": int(scored["article"].nunique()),
+        "by_source": metrics_by_source(scored),
+        "seconds": round(time.perf_counter() - started, 1),
+        "code_version": code_version(),
+    }
+    (model_dir / "held_out_articles.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return report
 
 

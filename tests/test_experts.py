@@ -79,3 +79,17 @@ def test_excerpts_are_short_runs_inside_long_articles():
         assert len(set(article_ids[run])) == 1 and article_ids[run[0]] in {"a", "c"}
     tails = [run for run in by_key.values() if run[-1] in (19, 33)]
     assert len(tails) >= 2
+
+
+def test_context_mass_weighs_the_context_stage_and_not_the_base_classifier(tmp_path, tiny_corpus):
+    data = prepare(_mixed_sources(tiny_corpus(tmp_path / "corpus")))
+    mass = {"webis": 0.2, "medquad": 0.5}
+    light, _ = fit(data, folds=2, experts={}, source_mass=mass, context_mass={"webis": 0.02, "medquad": 0.5})
+    heavy, _ = fit(data, folds=2, experts={}, source_mass=mass, context_mass={"webis": 1.0, "medquad": 0.5})
+
+    def base_coef(model):
+        return model.base.named_steps["classifier"].calibrated_classifiers_[0].estimator.coef_
+
+    np.testing.assert_array_equal(base_coef(light), base_coef(heavy))
+    assert not np.allclose(light.context.named_steps["classifier"].coef_, heavy.context.named_steps["classifier"].coef_)
+    assert light.meta["params"]["context_mass"]["webis"] == 0.02

@@ -60,3 +60,19 @@ def test_context_learner_choice_is_recorded_and_a_boosted_model_loads(tmp_path, 
     # Loading goes through the trusted-type check: the boosted stage's types must be on the list.
     assert main(["score", str(article_folder), "--out", str(out), "--model", str(boosted), "--quiet"]) in (0, 3)
     assert len(pd.read_csv(out / "paragraphs.csv")) > 0
+
+
+def test_evaluate_can_hold_out_articles_by_name(tmp_path, tiny_corpus):
+    corpus = tiny_corpus(tmp_path / "corpus")
+    model_dir = tmp_path / "model"
+    assert main(["train", "--sources", "team", "--corpus", str(corpus), "--out", str(model_dir), "--folds", "2", "--quiet"]) == 0
+    names = sorted(p.name for p in (corpus / "articles").iterdir())
+    held = [names[0], names[-1]]
+
+    assert main(["evaluate", "--model", str(model_dir), "--hold-out-articles", ",".join(held), "--quiet"]) == 0
+    report = json.loads((model_dir / "held_out_articles.json").read_text())
+    assert report["held_out_articles"] == held and report["articles"] == 2
+    team = load_team(articles_dir=corpus / "articles", labels_dir=corpus / "labels")
+    assert report["by_source"]["team"]["paragraphs"] == team["article"].isin(held).sum()
+
+    assert main(["evaluate", "--model", str(model_dir), "--hold-out-articles", "no-such-*", "--quiet"]) == 2
