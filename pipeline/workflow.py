@@ -375,11 +375,28 @@ def _experts_text(meta: dict) -> str:
     experts = meta.get("params", {}).get("experts") or {}
     if not experts:
         return ""
+    present = set(meta.get("training_data", {}).get("sources", {}))
     described = "; ".join(
-        f"`{name}`, trained on {' and '.join(spec['sources'])} only (`expert-{name}.skops`)" for name, spec in experts.items()
+        f"`{name}`, trained on {' and '.join(s for s in spec['sources'] if s in present or not present)} only "
+        f"(`expert-{name}.skops`)"
+        for name, spec in experts.items()
     )
     return (f" Beside it, specialist regressions over the same features: {described}. The context stage reads "
             "their scores next to the general one and learns when to trust which.")
+
+
+_SOURCE_KINDS = {
+    "team": "web-style articles written by the team",
+    "seeds": "the five seed articles",
+    "webis": "Webis chatbot answers",
+    "medquad": "NIH consumer-health text (MedQuAD)",
+    "imported": "imported corrections",
+}
+
+
+def _sources_text(training_data: dict) -> str:
+    kinds = [_SOURCE_KINDS.get(name, name) for name in training_data.get("sources", {})]
+    return ", ".join(kinds[:-1]) + (" and " if len(kinds) > 1 else "") + kinds[-1] if kinds else "unknown data"
 
 
 def _context_text(meta: dict) -> str:
@@ -462,7 +479,7 @@ threshold-free. For Webis, `answer_f1` counts an answer as promotional when any 
 {seed_text}{mix_text}
 ## Limits
 
-- English only; trained on web-style articles, Webis chatbot answers and NIH consumer-health text.
+- English only; trained on {_sources_text(data)}.
 - Promotion without any of the usual signals (no call to action, no brand-like name, no
   second person) is hard to see; so is a single slipped-in product sentence in a long paragraph.
 - Navigation residue and related-article links count as promotional by the guideline.
