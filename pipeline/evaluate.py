@@ -23,11 +23,11 @@ from .train import TrainingSet, fit
 
 __all__ = [
     "cross_validate",
-    "leave_one_source_out",
     "leave_articles_out",
+    "leave_one_source_out",
     "metrics_by_source",
-    "seed_acceptance",
     "score_subset",
+    "seed_acceptance",
 ]
 
 
@@ -92,14 +92,17 @@ def leave_one_source_out(
 
 def leave_articles_out(data: TrainingSet, patterns: Sequence[str], *, fit_kwargs: dict | None = None) -> pd.DataFrame:
     """Train without the articles whose file names match any of ``patterns`` (shell-style, e.g.
-    ``"p-*"``), whatever their source, and predict them.
+    ``"p-*"``), whatever their source, and predict them; every article in the same group as a
+    matched one (a Webis answer's ad-free twin) is held out with it.
 
     This asks how a recipe carries over to articles unlike those it learned from, for example a
     new writing round of the team corpus; recipes are chosen on such a split, not on the figures
     that :func:`cross_validate` and :func:`leave_one_source_out` report.
     """
     names = data.paragraphs["article"].astype(str).to_numpy()
-    held = np.array([any(fnmatch(name, pattern) for pattern in patterns) for name in names], dtype=bool)
+    matched = np.array([any(fnmatch(name, pattern) for pattern in patterns) for name in names], dtype=bool)
+    groups = data.paragraphs["group"].to_numpy()
+    held = np.isin(groups, groups[matched])
     if not held.any():
         raise ValueError(f"no article matches {', '.join(patterns)}")
     if held.all():

@@ -8,7 +8,9 @@ import pandas as pd
 
 from pipeline.cli import main
 from pipeline.config import ARTICLES_DIR, LABELS_DIR
+from pipeline.evaluate import leave_articles_out
 from pipeline.sources import load_team, read_label_files
+from pipeline.train import prepare
 
 
 def test_team_labels_match_articles():
@@ -76,3 +78,12 @@ def test_evaluate_can_hold_out_articles_by_name(tmp_path, tiny_corpus):
     assert report["by_source"]["team"]["paragraphs"] == team["article"].isin(held).sum()
 
     assert main(["evaluate", "--model", str(model_dir), "--hold-out-articles", "no-such-*", "--quiet"]) == 2
+
+
+def test_holding_out_an_article_holds_out_its_group(tmp_path, tiny_corpus):
+    corpus = tiny_corpus(tmp_path / "corpus")
+    paragraphs = load_team(articles_dir=corpus / "articles", labels_dir=corpus / "labels")
+    first, second = sorted(paragraphs["article"].unique())[:2]
+    paragraphs.loc[paragraphs["article"].isin([first, second]), "group"] = "near-copies"
+    scored = leave_articles_out(prepare(paragraphs), [first], fit_kwargs={"folds": 2})
+    assert set(scored["article"]) == {first, second}
