@@ -69,6 +69,26 @@ def _fit_kwargs(recipe: dict) -> dict:
             "context": recipe.get("context", "logistic"), "experts": recipe.get("experts", {})}
 
 
+# What a model from before recipes were recorded was trained with.
+_UNRECORDED_RECIPE = {"sources": ["team", "seeds"], "medquad_groups": 1500, "folds": 4}
+
+
+def _model_recipe(model_dir: Path) -> tuple[dict, dict]:
+    """A model directory's ``model.json`` and the recipe it records."""
+    meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+    return meta, dict(meta.get("recipe", _UNRECORDED_RECIPE))
+
+
+def _recipe_paragraphs(recipe: dict, sources: Sequence[str] | None = None, medquad_groups: int | None = None) -> pd.DataFrame:
+    """The labelled paragraphs a recipe reads (or of ``sources``), from its corpus folder."""
+    corpus_dir = Path(recipe["corpus_dir"]) if recipe.get("corpus_dir") else None
+    return load_sources(
+        list(sources or recipe["sources"]),
+        corpus_dir=corpus_dir,
+        medquad_groups=medquad_groups if medquad_groups is not None else recipe.get("medquad_groups"),
+    )
+
+
 def train_model(
     sources: Sequence[str],
     *,
@@ -128,18 +148,11 @@ def evaluate_model(
 ) -> dict:
     """Measure a model's recipe; write ``metrics.json`` and ``MODEL_CARD.md`` beside it."""
     meta_path = model_dir / "model.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    recipe = meta.get("recipe", {"sources": ["team", "seeds"], "medquad_groups": 1500, "folds": 4})
+    meta, recipe = _model_recipe(model_dir)
     trained_on = list(recipe["sources"])
     evaluated = list(dict.fromkeys(trained_on + list(sources or [])))
     started = time.perf_counter()
-    corpus_dir = Path(recipe["corpus_dir"]) if recipe.get("corpus_dir") else None
-    paragraphs = load_sources(
-        evaluated,
-        corpus_dir=corpus_dir,
-        medquad_groups=medquad_groups if medquad_groups is not None else recipe.get("medquad_groups"),
-    )
-    data = prepare(paragraphs)
+    data = prepare(_recipe_paragraphs(recipe, evaluated, medquad_groups))
     fit_kwargs = _fit_kwargs(recipe)
     in_recipe = data.paragraphs["source"].isin(trained_on).to_numpy()
     _log(verbose, f"Grouped {folds}-fold cross-validation on {', '.join(trained_on)} ...")
@@ -180,14 +193,9 @@ def evaluate_held_out_articles(
 ) -> dict:
     """Train the model's recipe without the articles matching ``patterns`` and measure it on them;
     write the figures to ``held_out_articles.json`` beside the model."""
-    meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
-    recipe = meta.get("recipe", {"sources": ["team", "seeds"], "medquad_groups": 1500, "folds": 4})
-    corpus_dir = Path(recipe["corpus_dir"]) if recipe.get("corpus_dir") else None
+    _, recipe = _model_recipe(model_dir)
     started = time.perf_counter()
-    data = prepare(load_sources(
-        recipe["sources"], corpus_dir=corpus_dir,
-        medquad_groups=medquad_groups if medquad_groups is not None else recipe.get("medquad_groups"),
-    ))
+    data = prepare(_recipe_paragraphs(recipe, medquad_groups=medquad_groups))
     _log(verbose, f"Training without the articles matching {', '.join(patterns)} ...")
     scored = leave_articles_out(data, patterns, fit_kwargs=_fit_kwargs(recipe))
     report = {
@@ -255,10 +263,8 @@ def retrain_with_labels(
     recipe never trains on the new labels, the new one does. The new model (trained on
     everything) is written to ``out``; the base model is left alone.
     """
-    meta = json.loads((base_model / "model.json").read_text(encoding="utf-8"))
-    recipe = dict(meta.get("recipe", {"sources": ["team", "seeds"], "medquad_groups": 1500, "folds": 4}))
-    corpus_dir = Path(recipe["corpus_dir"]) if recipe.get("corpus_dir") else None
-    base = load_sources(recipe["sources"], corpus_dir=corpus_dir, medquad_groups=recipe.get("medquad_groups"))
+    _, recipe = _model_recipe(base_model)
+    base = _recipe_paragraphs(recipe)
     imported = load_imported(label_files)
     if imported.empty:
         raise ValueError("the label files hold no labels")
