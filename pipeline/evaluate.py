@@ -100,7 +100,8 @@ def leave_articles_out(data: TrainingSet, patterns: Sequence[str], *, fit_kwargs
     that :func:`cross_validate` and :func:`leave_one_source_out` report.
     """
     names = data.paragraphs["article"].astype(str).to_numpy()
-    matched = np.array([any(fnmatch(name, pattern) for pattern in patterns) for name in names], dtype=bool)
+    matching = [name for name in np.unique(names) if any(fnmatch(name, pattern) for pattern in patterns)]
+    matched = np.isin(names, matching)
     groups = data.paragraphs["group"].to_numpy()
     held = np.isin(groups, groups[matched])
     if not held.any():

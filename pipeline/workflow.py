@@ -401,8 +401,13 @@ _SOURCE_KINDS = {
 
 
 def _sources_text(training_data: dict) -> str:
+    """The training sources in words, for the model card: "A, B and C"."""
     kinds = [_SOURCE_KINDS.get(name, name) for name in training_data.get("sources", {})]
-    return ", ".join(kinds[:-1]) + (" and " if len(kinds) > 1 else "") + kinds[-1] if kinds else "unknown data"
+    if not kinds:
+        return "unknown data"
+    if len(kinds) == 1:
+        return kinds[0]
+    return f"{', '.join(kinds[:-1])} and {kinds[-1]}"
 
 
 def _context_text(meta: dict) -> str:
