@@ -1,4 +1,5 @@
-"""The team corpus's datasheet: counts, and a near-duplicate check between articles.
+"""The team corpus's datasheet: counts, a near-duplicate check between articles, and the
+agreement of second annotators with the corpus labels (``corpus/agreement/labels.jsonl``).
 
 Run ``python -m pipeline.datasheet`` to recompute the tables in ``corpus/README.md`` (between the
 ``datasheet`` markers) from ``corpus/catalog.csv``, the articles and their labels.
@@ -12,11 +13,12 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+from sklearn.metrics import cohen_kappa_score
 
 from .config import CORPUS_DIR
 from .sources import read_label_files
 
-__all__ = ["shingles", "near_duplicates", "name_spread", "corpus_tables", "update_readme"]
+__all__ = ["shingles", "near_duplicates", "name_spread", "agreement", "corpus_tables", "update_readme"]
 
 _START, _END = "<!-- datasheet:start -->", "<!-- datasheet:end -->"
 
@@ -53,6 +55,41 @@ def name_spread(labels: pd.DataFrame, texts: dict[str, str]) -> pd.Series:
         for match in _NAME.finditer(texts[row.article][row.start:row.end]):
             articles.setdefault(match.group(1).lower(), set()).add(row.article)
     return pd.Series({name: len(found) for name, found in articles.items()}).sort_values(ascending=False)
+
+
+def agreement(labels: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
+    """Pairwise agreement between the corpus labels (``original``) and each second annotator, on
+    the paragraphs every one of them labelled: share of equal labels, Cohen's kappa, and the
+    share of equal styles among paragraphs both call promotional."""
+    key = ["article", "start", "end"]
+    wide = labels[key + ["label", "style"]].rename(columns={"label": "original", "style": "original_style"})
+    for name, frame in second.groupby("annotator"):
+        wide = wide.merge(frame[key + ["label", "style"]].rename(columns={"label": name, "style": f"{name}_style"}), on=key)
+    raters = ["original", *sorted(second["annotator"].unique())]
+    rows = []
+    for a, b in itertools.combinations(raters, 2):
+        both = (wide[a] == "promotional") & (wide[b] == "promotional")
+        rows.append({"pair": f"{a} / {b}", "paragraphs": len(wide), "agreement": (wide[a] == wide[b]).mean(),
+                     "kappa": cohen_kappa_score(wide[a], wide[b]),
+                     "style_agreement": (wide.loc[both, f"{a}_style"] == wide.loc[both, f"{b}_style"]).mean()})
+    return pd.DataFrame(rows)
+
+
+def _agreement_lines(labels: pd.DataFrame, corpus_dir: Path) -> list[str]:
+    path = corpus_dir / "agreement" / "labels.jsonl"
+    if not path.exists():
+        return []
+    second = read_label_files([path])
+    table = agreement(labels, second)
+    return [
+        "", "### Agreement with second annotators", "",
+        f"{second['article'].nunique()} articles, {table['paragraphs'].iat[0]} paragraphs, relabelled blind from "
+        f"the guideline by {second['annotator'].nunique()} second annotators (`agreement/labels.jsonl`).",
+        "", "| pair | paragraphs | label agreement | Cohen's kappa | style agreement (both promotional) |",
+        "|---|---|---|---|---|",
+        *[f"| {r.pair} | {r.paragraphs} | {r.agreement:.3f} | {r.kappa:.3f} | {r.style_agreement:.3f} |"
+          for r in table.itertuples()],
+    ]
 
 
 def _count_table(frame: pd.DataFrame, by: str) -> str:
@@ -100,6 +137,7 @@ def corpus_tables(corpus_dir: Path = CORPUS_DIR) -> str:
         f"{len(spread)} brand-like names (CamelCase, all caps, ™/®, domains) occur in promotional "
         f"paragraphs; {int((spread == 1).sum())} in one article, {int((spread == 2).sum())} in two, "
         f"{len(widespread)} in more than two" + (f" ({', '.join(widespread.index[:10])})." if len(widespread) else "."),
+        *_agreement_lines(labels, corpus_dir),
     ]
     return "\n".join(out)
 

@@ -219,3 +219,19 @@ def test_interrupted_imports_leave_no_labels_behind(store, monkeypatch):
     assert sorted(p.name for p in store.iterdir()) == [".lock", path.name], "the next import removes it"
     rows, problems = read_label_file(path)
     assert len(rows) == 1 and not problems
+
+
+def test_agreement_compares_each_pair_on_shared_paragraphs():
+    from pipeline.datasheet import agreement
+
+    key = {"article": ["a.txt"] * 4, "start": [0, 10, 20, 30], "end": [9, 19, 29, 39]}
+    original = pd.DataFrame({**key, "label": ["promotional", "promotional", "informational", "informational"],
+                             "style": ["cta", "pitch", None, None]})
+    second = pd.DataFrame({**key, "label": ["promotional", "informational", "informational", "informational"],
+                           "style": ["booking", None, None, None], "annotator": "second-annotator-a"})
+    row = agreement(original, second).iloc[0]
+    assert row["pair"] == "original / second-annotator-a"
+    assert row["paragraphs"] == 4
+    assert row["agreement"] == 0.75
+    assert row["kappa"] == pytest.approx(0.5)  # observed 0.75 against 0.5 expected by chance
+    assert row["style_agreement"] == 0.0  # both promotional once, with different styles
