@@ -251,6 +251,10 @@ class PromoModel:
         sio.dump(self.context, path / "context.skops")
         for name, expert in self.experts.items():
             sio.dump(expert, path / f"expert-{name}.skops")
+        # A retrain into the same directory may drop a specialist (its sources left the mix).
+        for stale in path.glob("expert-*.skops"):
+            if stale.stem.removeprefix("expert-") not in self.experts:
+                stale.unlink()
         meta = {
             **self.meta,
             "experts": list(self.experts),

@@ -50,6 +50,12 @@ def test_a_specialist_without_promotional_rows_is_left_out(tmp_path, tiny_corpus
     assert model.experts == {}
     assert model.context.named_steps["classifier"].n_features_in_ == len(CONTEXT_FEATURES)
 
+    # Saved over a model that had the specialist, it leaves no stale specialist file behind.
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "expert-native_ads.skops").write_bytes(b"from an earlier training")
+    model.save(tmp_path / "model")
+    assert not list((tmp_path / "model").glob("expert-*"))
+
 
 def test_boosted_context_never_lowers_a_score_when_a_margin_rises():
     rng = np.random.default_rng(0)

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from pipeline.cli import EXIT_OK, EXIT_UNREADABLE, main
+from pipeline.datasheet import agreement
 from pipeline.labels import check_labels, read_label_file, select_for_labelling, store_labels
 
 
@@ -222,8 +223,6 @@ def test_interrupted_imports_leave_no_labels_behind(store, monkeypatch):
 
 
 def test_agreement_compares_each_pair_on_shared_paragraphs():
-    from pipeline.datasheet import agreement
-
     key = {"article": ["a.txt"] * 4, "start": [0, 10, 20, 30], "end": [9, 19, 29, 39]}
     original = pd.DataFrame({**key, "label": ["promotional", "promotional", "informational", "informational"],
                              "style": ["cta", "pitch", None, None]})
