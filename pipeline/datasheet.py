@@ -60,8 +60,14 @@ def name_spread(labels: pd.DataFrame, texts: dict[str, str]) -> pd.Series:
 def agreement(labels: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
     """Pairwise agreement between the corpus labels (``original``) and each second annotator, on
     the paragraphs every one of them labelled: share of equal labels, Cohen's kappa, and the
-    share of equal styles among paragraphs both call promotional."""
+    share of equal styles among paragraphs both call promotional.
+
+    Raises ``ValueError`` when a second annotator's paragraph is not a labelled corpus paragraph
+    with the same text (an article edited or relabelled after the study), so no record drops out
+    of the table unnoticed.
+    """
     key = ["article", "start", "end"]
+    _check_same_paragraphs(labels, second, key)
     wide = labels[key + ["label", "style"]].rename(columns={"label": "original", "style": "original_style"})
     for name, frame in second.groupby("annotator"):
         wide = wide.merge(frame[key + ["label", "style"]].rename(columns={"label": name, "style": f"{name}_style"}), on=key)
@@ -73,6 +79,21 @@ def agreement(labels: pd.DataFrame, second: pd.DataFrame) -> pd.DataFrame:
                      "kappa": cohen_kappa_score(wide[a], wide[b]),
                      "style_agreement": (wide.loc[both, f"{a}_style"] == wide.loc[both, f"{b}_style"]).mean()})
     return pd.DataFrame(rows)
+
+
+def _check_same_paragraphs(labels: pd.DataFrame, second: pd.DataFrame, key: list[str]) -> None:
+    columns = key + (["text_hash"] if "text_hash" in labels and "text_hash" in second else [])
+    known = set(labels[columns].itertuples(index=False, name=None))
+    stale = [r for r in second.to_dict("records") if tuple(r[c] for c in columns) not in known]
+    if stale:
+        where = "; ".join(
+            f"{r.get('file', 'second labels')} line {r.get('line', '?')}: {r['article']} {r['start']}-{r['end']}"
+            for r in stale[:5]
+        )
+        raise ValueError(
+            f"{len(stale)} second-annotator label(s) no longer match a corpus paragraph (text or offsets "
+            f"changed since the agreement study): {where}. Relabel those paragraphs blind or remove them."
+        )
 
 
 def _agreement_lines(labels: pd.DataFrame, corpus_dir: Path) -> list[str]:

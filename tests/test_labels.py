@@ -234,3 +234,17 @@ def test_agreement_compares_each_pair_on_shared_paragraphs():
     assert row["agreement"] == 0.75
     assert row["kappa"] == pytest.approx(0.5)  # observed 0.75 against 0.5 expected by chance
     assert row["style_agreement"] == 0.0  # both promotional once, with different styles
+
+
+def test_agreement_refuses_second_labels_of_paragraphs_that_changed():
+    key = {"article": ["a.txt"] * 2, "start": [0, 10], "end": [9, 19]}
+    original = pd.DataFrame({**key, "label": ["promotional", "informational"], "style": ["cta", None],
+                             "text_hash": ["h0", "h1"]})
+    second = pd.DataFrame({**key, "label": ["promotional", "informational"], "style": ["cta", None],
+                           "text_hash": ["h0", "edited"], "annotator": "second-annotator-a",
+                           "file": "labels.jsonl", "line": [1, 2]})
+    with pytest.raises(ValueError, match=r"labels.jsonl line 2: a.txt 10-19"):
+        agreement(original, second)
+    moved = second.assign(text_hash=["h0", "h1"], start=[0, 11])
+    with pytest.raises(ValueError, match="1 second-annotator label"):
+        agreement(original, moved)
