@@ -85,9 +85,11 @@ def base_outputs(base: Pipeline, X) -> tuple[np.ndarray, np.ndarray]:
     """
     if X.shape[0] == 0:
         return np.empty(0), np.empty(0)
-    classifier = base.named_steps["classifier"]
-    margins = classifier.calibrated_classifiers_[0].estimator.decision_function(X)
-    return margins, classifier.predict_proba(X)[:, 1]
+    # One calibrated classifier (ensemble=False): its sigmoid maps the margins to what
+    # predict_proba would give, without computing the margins a second time.
+    calibrated = base.named_steps["classifier"].calibrated_classifiers_[0]
+    margins = calibrated.estimator.decision_function(X)
+    return margins, np.clip(calibrated.calibrators[0].predict(margins), 0.0, 1.0)
 
 
 def expert_margins(expert, X) -> np.ndarray:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from pipeline import load_model, score_folder, score_texts
 from pipeline.config import PARAGRAPH_COLUMNS
 from pipeline.evaluate import seed_acceptance
+from pipeline.ingest import article_from_text
+from pipeline.model import base_outputs
 
 PITCH = (
     "Why Sleep Matters\n\n"
@@ -51,6 +54,15 @@ def test_score_folder(article_folder, model):
     plain = frame[frame["article"] == "plain.txt"]
     assert plain["label"].tolist()[-1] == "promotional"
     assert plain["label"].tolist()[1] == "informational"
+
+
+def test_base_probabilities_are_the_calibrated_classifiers(model):
+    paragraphs, units = model.featurize_articles([article_from_text("sleep", PITCH)])
+    X = model.base.named_steps["features"].transform(units.frame)
+    margins, probabilities = base_outputs(model.base, X)
+    classifier = model.base.named_steps["classifier"]
+    assert np.allclose(probabilities, classifier.predict_proba(X)[:, 1])
+    assert np.allclose(margins, classifier.calibrated_classifiers_[0].estimator.decision_function(X))
 
 
 def test_load_model_records_metadata():
