@@ -57,7 +57,7 @@ def test_score_folder(article_folder, model):
 
 
 def test_base_probabilities_are_the_calibrated_classifiers(model):
-    paragraphs, units = model.featurize_articles([article_from_text("sleep", PITCH)])
+    _, units = model.featurize_articles([article_from_text("sleep", PITCH)])
     X = model.base.named_steps["features"].transform(units.frame)
     margins, probabilities = base_outputs(model.base, X)
     classifier = model.base.named_steps["classifier"]
