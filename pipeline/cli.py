@@ -115,7 +115,8 @@ def _build_parser() -> argparse.ArgumentParser:
                           help="instead: compare training mixes on held-out sources, e.g. 'team,seeds;team,seeds,webis'")
     evaluate.add_argument("--hold-out-articles", default=None, metavar="GLOBS",
                           help="instead: train the model's recipe without the articles whose file names match "
-                               "these comma-separated globs (e.g. 'p-*,q-*') and measure it on them")
+                               "these comma-separated globs (e.g. 'p-*,q-*') and measure it on them; several "
+                               "groups separated by ';' are left out in turn and also pooled")
     evaluate.add_argument("--quiet", action="store_true")
     return parser
 
@@ -260,13 +261,14 @@ def _run_evaluate(args: argparse.Namespace) -> int:
     if args.hold_out_articles:
         if not (Path(args.model) / "model.json").is_file():
             return _fail(f"not a promoflag model directory (no model.json): {args.model}")
-        patterns = [p.strip() for p in args.hold_out_articles.split(",") if p.strip()]
+        groups = [[p.strip() for p in group.split(",") if p.strip()] for group in args.hold_out_articles.split(";")]
+        groups = [group for group in groups if group]
         try:
-            report = evaluate_held_out_articles(Path(args.model), patterns, medquad_groups=args.medquad_groups,
+            report = evaluate_held_out_articles(Path(args.model), groups, medquad_groups=args.medquad_groups,
                                                 verbose=not args.quiet)
         except ValueError as exc:
             return _fail(str(exc))
-        print(json.dumps(report["by_source"], indent=2))
+        print(json.dumps({"pooled": report["by_source"], **report.get("by_group", {})}, indent=2))
         return EXIT_OK
     if args.mixes:
         try:

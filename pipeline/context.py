@@ -12,6 +12,10 @@ under a pitch heading between two pitches"; "a chatbot-style answer, where the n
 specialist knows best"). Training picks one by its out-of-fold score on the
 training data alone (:func:`pipeline.train.fit`), so an evaluation's held-out fold never
 influences the choice.
+
+Paragraphs are also linked by the names they share: a heading "About Zentora" or a paragraph that
+explains what Zentora does is promotional when the Zentora pitch elsewhere in the article (or in
+its section) is, and neutral when Zentora is only mentioned in passing.
 """
 
 from __future__ import annotations
@@ -24,7 +28,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from .features import CapitalisedWords
 from .segment import HEADING, LIST_ITEM
+
+_NO_NAMES = CapitalisedWords(frozenset(), frozenset())
 
 __all__ = [
     "CONTEXT_FEATURES",
@@ -55,6 +62,8 @@ CONTEXT_FEATURES = [
     "is_list_item",
     "article_length",
     "above_article_median",
+    "name_link",
+    "section_name_link",
 ]
 
 
@@ -72,7 +81,34 @@ def _max_of_others(section_id: np.ndarray, values: np.ndarray) -> np.ndarray:
     return out
 
 
-def _article_features(own: np.ndarray, smax: np.ndarray, kinds: list[str]) -> np.ndarray:
+def _article_names(names: Sequence[CapitalisedWords], kinds: list[str]) -> list[frozenset[str]]:
+    """Each paragraph's names: its capitalised words that a body paragraph of the same article
+    capitalises mid-sentence. A brand that opens a sentence or a title-case heading counts, a
+    common word that merely opens a sentence does not."""
+    inventory: set[str] = set()
+    for words, kind in zip(names, kinds):
+        if kind != HEADING:
+            inventory |= words.mid_sentence
+    return [words.anywhere & inventory for words in names]
+
+
+def _name_link(values: np.ndarray, names: list[frozenset[str]], scope: np.ndarray) -> np.ndarray:
+    """For each item, the largest value among the other items of its scope that share a name with
+    it (or the pad): copy about a product that is pitched elsewhere."""
+    out = np.full(len(values), _PAD)
+    holders: dict[tuple, list[int]] = {}
+    for i, found in enumerate(names):
+        for name in found:
+            holders.setdefault((scope[i], name), []).append(i)
+    for members in holders.values():
+        if len(members) < 2:
+            continue
+        others = _max_of_others(np.zeros(len(members), dtype=int), values[members])
+        out[members] = np.maximum(out[members], others)
+    return out
+
+
+def _article_features(own: np.ndarray, smax: np.ndarray, kinds: list[str], names: Sequence[CapitalisedWords]) -> np.ndarray:
     n = len(own)
     out = np.empty((n, len(CONTEXT_FEATURES)))
     padded = np.concatenate([[_PAD, _PAD], smax, [_PAD, _PAD]])
@@ -89,6 +125,9 @@ def _article_features(own: np.ndarray, smax: np.ndarray, kinds: list[str]) -> np
     suffix_sum = np.cumsum(smax[::-1])[::-1]
     prefix_max = np.maximum.accumulate(smax)
     median = float(np.median(smax))
+    article_names = _article_names(names, kinds)
+    linked = _name_link(smax, article_names, np.zeros(n, dtype=int))
+    section_linked = _name_link(smax, article_names, section_id)
     for i in range(n):
         after = n - i - 1
         out[i] = (
@@ -109,6 +148,8 @@ def _article_features(own: np.ndarray, smax: np.ndarray, kinds: list[str]) -> np
             float(kinds[i] == LIST_ITEM),
             np.log1p(n),
             smax[i] - median,
+            linked[i],
+            section_linked[i],
         )
     return out
 
@@ -126,6 +167,7 @@ def context_features(
     kinds: list[str],
     *,
     experts: Sequence[tuple[np.ndarray, np.ndarray]] = (),
+    names: Sequence[CapitalisedWords] | None = None,
 ) -> np.ndarray:
     """Context feature matrix for paragraphs listed article by article, in reading order.
 
@@ -140,13 +182,19 @@ def context_features(
     experts:
         ``(own, sentence_max)`` margins of each specialist classifier, each adding a block of
         the same features (see :func:`context_feature_names`).
+    names:
+        Each paragraph's capitalised words (:attr:`pipeline.features.UnitTable.names`), which
+        link paragraphs about the same product; without them nothing is linked.
     """
-    blocks = [_margin_block(article_ids, own, sentence_max, kinds)]
-    blocks += [_margin_block(article_ids, e_own, e_smax, kinds) for e_own, e_smax in experts]
+    names = [_NO_NAMES] * len(own) if names is None else names
+    blocks = [_margin_block(article_ids, own, sentence_max, kinds, names)]
+    blocks += [_margin_block(article_ids, e_own, e_smax, kinds, names) for e_own, e_smax in experts]
     return np.hstack(blocks)
 
 
-def _margin_block(article_ids: np.ndarray, own: np.ndarray, sentence_max: np.ndarray, kinds: list[str]) -> np.ndarray:
+def _margin_block(
+    article_ids: np.ndarray, own: np.ndarray, sentence_max: np.ndarray, kinds: list[str], names: Sequence[CapitalisedWords]
+) -> np.ndarray:
     own_l = np.clip(own, -_CLIP, _CLIP)
     smax_l = np.clip(np.maximum(own, sentence_max), -_CLIP, _CLIP)
     blocks = []
@@ -155,7 +203,7 @@ def _margin_block(article_ids: np.ndarray, own: np.ndarray, sentence_max: np.nda
         return np.empty((0, len(CONTEXT_FEATURES)))
     cuts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
     for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(ids)]):
-        blocks.append(_article_features(own_l[lo:hi], smax_l[lo:hi], kinds[lo:hi]))
+        blocks.append(_article_features(own_l[lo:hi], smax_l[lo:hi], kinds[lo:hi], names[lo:hi]))
     return np.vstack(blocks)
 
 
@@ -182,7 +230,8 @@ def boosted_context(*, n_blocks: int = 1) -> HistGradientBoostingClassifier:
     )
 
 
-_RISING = {"own", "sentence_max", "previous", "next", "second_neighbours", "section_heading", "section_max_other"}
+_RISING = {"own", "sentence_max", "previous", "next", "second_neighbours", "section_heading", "section_max_other",
+           "name_link", "section_name_link"}
 
 
 def context_candidates(*, C: float = 1.0, n_blocks: int = 1) -> dict:

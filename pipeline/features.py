@@ -19,6 +19,7 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
@@ -35,6 +36,7 @@ from .segment import HEADING, LIST_ITEM
 
 __all__ = [
     "NUMERIC_COLUMNS",
+    "CapitalisedWords",
     "UnitTable",
     "featurize",
     "base_pipeline",
@@ -66,17 +68,31 @@ class UnitTable:
 
     ``frame`` has one row per unit with the feature columns plus ``para`` (index of the paragraph
     in the batch), ``is_sentence``, and ``start``/``end`` (offsets within the paragraph).
-    ``cues`` holds, per paragraph, the cue matches as ``(label, text)`` pairs.
+    ``cues`` holds, per paragraph, the cue matches as ``(label, text)`` pairs, and ``names`` its
+    :class:`CapitalisedWords`, from which the context stage links paragraphs about the same product.
     """
 
     frame: pd.DataFrame
     cues: list[list[tuple[str, str]]]
+    names: list[CapitalisedWords]
 
 
-# (orth, lemma) -> (normalised lemma or None for whitespace, is_punct, like_num, length). Every
+class CapitalisedWords(NamedTuple):
+    """A paragraph's capitalised words that may be names (lower-cased; stop words, words of
+    fewer than three letters and words with digits left out)."""
+
+    anywhere: frozenset[str]
+    mid_sentence: frozenset[str]  # not first in their sentence, so capitalised for a reason
+
+
+_NO_NAMES = CapitalisedWords(frozenset(), frozenset())
+
+
+# (orth, lemma) -> (normalised lemma or None for whitespace, is_punct, like_num, length, the
+# lower-cased word if it is capitalised and could be a name). Every
 # input is a lexical attribute (the lemmatizer runs in lookup mode), so the answer never depends
 # on context; caching it replaces a Python call per token with a dict lookup.
-_TokenInfo = tuple[str | None, bool, bool, int]
+_TokenInfo = tuple[str | None, bool, bool, int, str | None]
 _TOKEN_CACHE: dict[tuple[int, int], _TokenInfo] = {}
 _TOKEN_CACHE_LIMIT = 500_000  # bounded, so a long run over new words keeps memory flat
 
@@ -85,7 +101,8 @@ def _token_info(vocab, orth: int, lemma: int, lemma_table) -> _TokenInfo:
     lex = vocab[orth]
     text = lex.text
     if lex.is_space:
-        return None, False, False, len(text)
+        return None, False, False, len(text), None
+    name = lex.lower_ if lex.is_alpha and len(text) >= 3 and text[0].isupper() and not lex.is_stop else None
     if lex.like_url or lex.like_email or _DOMAIN.match(text):
         norm = "<url>"
     elif lex.like_num or any(ch.isdigit() for ch in text):
@@ -98,19 +115,19 @@ def _token_info(vocab, orth: int, lemma: int, lemma_table) -> _TokenInfo:
         else:  # the lemmatizer did not run: the same lookup it would have made
             lemma_text = lemma_table.get(text, text) if lemma_table is not None else ""
         norm = lemma_text.lower() if lemma_text else lex.lower_
-    return norm, bool(lex.is_punct), bool(lex.like_num), len(text)
+    return norm, bool(lex.is_punct), bool(lex.like_num), len(text), name
 
 
-def _doc_tokens(doc: Doc, lemma_table) -> tuple[list[_TokenInfo], list[tuple[int, int, int, int]]]:
-    """Per-token facts for a whole paragraph, computed once and sliced for each sentence, and
-    its sentences as ``(first token, end token, start char, end char)``."""
+def _doc_tokens(doc: Doc, lemma_table) -> tuple[list[_TokenInfo], list[tuple[int, int, int, int]], CapitalisedWords]:
+    """Per-token facts for a whole paragraph, computed once and sliced for each sentence, its
+    sentences as ``(first token, end token, start char, end char)``, and its capitalised words."""
     if not len(doc):
-        return [], []
+        return [], [], _NO_NAMES
     cache = _TOKEN_CACHE
     if len(cache) > _TOKEN_CACHE_LIMIT:
         cache.clear()
     vocab = doc.vocab
-    infos, starts, idx = [], [], []
+    infos, starts, idx, initial, inside = [], [], [], set(), set()
     for i, (orth, lemma, sent_start, char) in enumerate(doc.to_array(["ORTH", "LEMMA", "SENT_START", "IDX"]).tolist()):
         info = cache.get((orth, lemma))
         if info is None:
@@ -119,9 +136,13 @@ def _doc_tokens(doc: Doc, lemma_table) -> tuple[list[_TokenInfo], list[tuple[int
         idx.append(char)
         if sent_start == 1 or i == 0:
             starts.append(i)
+            if info[4]:
+                initial.add(info[4])
+        elif info[4]:
+            inside.add(info[4])
     ends = starts[1:] + [len(infos)]
     sentences = [(lo, hi, idx[lo], idx[hi - 1] + infos[hi - 1][3]) for lo, hi in zip(starts, ends)]
-    return infos, sentences
+    return infos, sentences, CapitalisedWords(frozenset(initial | inside), frozenset(inside))
 
 
 def _unit_row(
@@ -136,8 +157,8 @@ def _unit_row(
     count: int,
     n_sentences: int,
 ) -> dict:
-    lemmas = [norm for norm, _, _, _ in tokens if norm]
-    n_words = sum(norm is not None and not punct for norm, punct, _, _ in tokens) or 1
+    lemmas = [norm for norm, *_ in tokens if norm]
+    n_words = sum(norm is not None and not punct for norm, punct, *_ in tokens) or 1
     row = dict.fromkeys(_CUE_COLUMNS, 0.0)
     for label, n in cue_counts.items():
         row[f"cue_{label.lower()}"] = math.log1p(n)
@@ -154,7 +175,7 @@ def _unit_row(
         from_end=1.0 / (1 + count - 1 - index),
         exclamations=math.log1p(text.count("!")),
         questions_end=float(text.rstrip().endswith("?")),
-        digit_rate=sum(num for norm, _, num, _ in tokens if norm is not None) / n_words,
+        digit_rate=sum(num for norm, _, num, *_ in tokens if norm is not None) / n_words,
         one_sentence=float(n_sentences == 1),
     )
     return row
@@ -191,12 +212,14 @@ def featurize(
     """
     rows: list[dict] = []
     cues: list[list[tuple[str, str]]] = []
+    names: list[CapitalisedWords] = []
     for para, (doc, kind, (index, count)) in enumerate(zip(docs, kinds, positions)):
         matches = sorted({(span.start, span.label_): span for span in doc.spans[CUES_KEY]}.items())
         cue_starts = [key for key, _ in matches]
         cues.append([(label, span.text) for (_, label), span in matches])
         position = index / max(count - 1, 1)
-        tokens, sentences = _doc_tokens(doc, lemma_table)
+        tokens, sentences, capitalised = _doc_tokens(doc, lemma_table)
+        names.append(capitalised)
         n_sent = len(sentences)
         text = doc.text
         common = dict(kind=kind, position=position, index=index, count=count, n_sentences=n_sent)
@@ -214,7 +237,7 @@ def featurize(
                 rows.append(row)
     frame = pd.DataFrame(rows, columns=["para", "start", "end", "lemmas", "text", *NUMERIC_COLUMNS])
     frame["is_sentence"] = frame["is_sentence"].astype(bool)
-    return UnitTable(frame=frame, cues=cues)
+    return UnitTable(frame=frame, cues=cues, names=names)
 
 
 def base_pipeline(*, C: float = BASE_C, n_features: int = N_HASH_FEATURES) -> Pipeline:

@@ -49,7 +49,9 @@ __all__ = [
     "FORMAT_VERSION",
 ]
 
-FORMAT_VERSION = 1
+# 2: the context stage reads name links (two more features per block); a model saved in
+# another format would score with the wrong columns, so it is refused.
+FORMAT_VERSION = 2
 # Every type the base and context pipelines are built from; anything else in a model file is
 # refused before it is loaded.
 TRUSTED_TYPES = [
@@ -181,7 +183,8 @@ class PromoModel:
             paragraph_score_arrays(frame, expert_margins(expert, X), len(paragraphs)) for expert in self.experts.values()
         ]
         in_context = context_features(
-            paragraphs["batch_article"].to_numpy(), own, smax, list(paragraphs["kind"]), experts=experts
+            paragraphs["batch_article"].to_numpy(), own, smax, list(paragraphs["kind"]), experts=experts,
+            names=units.names,
         )
         scores = self.context.predict_proba(in_context)[:, 1]
         flagged = scores >= threshold
@@ -276,6 +279,12 @@ class PromoModel:
         if not meta_path.is_file():
             raise ModelError(f"not a promoflag model directory (no model.json): {path}")
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        saved_format = meta.get("format_version", 1)
+        if saved_format != FORMAT_VERSION:
+            raise ModelError(
+                f"model {path} was saved in model format {saved_format}; this promoflag reads format "
+                f"{FORMAT_VERSION}. Retrain it with `promoflag train`."
+            )
         _warn_on_version_mismatch(meta.get("versions", {}), path)
         return cls(
             nlp=load_nlp(path / "nlp", spacy_version=meta.get("versions", {}).get("spacy")),

@@ -66,7 +66,8 @@ class TrainingSet:
         rows = np.flatnonzero(mask[para])
         frame = self.units.frame.iloc[rows].copy()
         frame["para"] = new_index[frame["para"].to_numpy()]
-        units = UnitTable(frame=frame.reset_index(drop=True), cues=[self.units.cues[i] for i in keep])
+        units = UnitTable(frame=frame.reset_index(drop=True), cues=[self.units.cues[i] for i in keep],
+                          names=[self.units.names[i] for i in keep])
         return TrainingSet(
             paragraphs=self.paragraphs.iloc[keep].reset_index(drop=True),
             units=units,
@@ -250,7 +251,9 @@ def fit(
     own, smax = paragraph_score_arrays(data.units.frame, oof_units[0], n)
     expert_scores = [paragraph_score_arrays(data.units.frame, oof, n) for oof in oof_units[1:]]
     kinds = data.paragraphs["kind"].tolist()
-    Xc = context_features(data.paragraphs["batch_article"].to_numpy(), own, smax, kinds, experts=expert_scores)
+    names = data.units.names
+    Xc = context_features(data.paragraphs["batch_article"].to_numpy(), own, smax, kinds, experts=expert_scores,
+                          names=names)
     y_par = data.y_paragraph
     # Imported corrections are single paragraphs without their labelled neighbours: they teach
     # the base classifier, not the context stage.
@@ -259,6 +262,7 @@ def fit(
     X_excerpt = context_features(
         excerpt_key, own[excerpt], smax[excerpt], [kinds[i] for i in excerpt],
         experts=[(e_own[excerpt], e_smax[excerpt]) for e_own, e_smax in expert_scores],
+        names=[names[i] for i in excerpt],
     )
 
     def context_rows(paragraphs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pipeline.context import CONTEXT_FEATURES, boosted_context, context_feature_names
+from pipeline.context import CONTEXT_FEATURES, boosted_context, context_feature_names, context_features
 from pipeline.ingest import discover, read_articles
 from pipeline.model import PromoModel
 from pipeline.sources import load_team
@@ -99,3 +99,30 @@ def test_context_mass_weighs_the_context_stage_and_not_the_base_classifier(tmp_p
     np.testing.assert_array_equal(base_coef(light), base_coef(heavy))
     assert not np.allclose(light.context.named_steps["classifier"].coef_, heavy.context.named_steps["classifier"].coef_)
     assert light.meta["params"]["context_mass"]["webis"] == 0.02
+
+
+def test_paragraphs_are_linked_by_the_names_they_share():
+    from pipeline.features import featurize
+    from pipeline.preprocess import build_nlp, process
+
+    texts = [
+        "About Zentora",  # a heading naming the product
+        "Sleep apps track how long you sleep. Most are free.",
+        "Zentora is a sleep app. Millions trust Zentora every night, so download it today.",
+        "Sleep matters for memory. Researchers at Harvard studied it.",
+        "Harvard also runs a sleep clinic.",
+    ]
+    kinds = ["heading", "paragraph", "paragraph", "paragraph", "paragraph"]
+    units = featurize(process(build_nlp(), texts), kinds, [(i, len(texts)) for i in range(len(texts))])
+    assert units.names[3] == ({"sleep", "researchers", "harvard"}, {"harvard"})
+    assert "zentora" in units.names[2].mid_sentence and "zentora" in units.names[0].anywhere
+    smax = np.array([0.5, -3.0, 4.0, -2.0, -1.0])
+    X = context_features(np.zeros(5), smax, smax, kinds, names=units.names)
+    linked = X[:, CONTEXT_FEATURES.index("name_link")]
+    in_section = X[:, CONTEXT_FEATURES.index("section_name_link")]
+    assert linked[0] == 4.0 and linked[2] == 0.5, "the heading and the pitch share Zentora"
+    assert linked[3] == -1.0 and linked[4] == -2.0, "Harvard links the two research paragraphs"
+    assert linked[1] == in_section[1] == -8.0, "Sleep opens sentences only: not a name, no link"
+    assert in_section[0] == 4.0, "the heading's section holds the pitch"
+    without = context_features(np.zeros(5), smax, smax, kinds)
+    assert (without[:, CONTEXT_FEATURES.index("name_link")] == -8.0).all()

@@ -52,6 +52,16 @@ def test_untrusted_type_in_skops_file_is_refused(model_copy, tmp_path):
         load_model(model_copy)
 
 
+def test_model_of_another_format_is_refused_with_what_to_do(model_copy):
+    import json
+
+    meta = json.loads((model_copy / "model.json").read_text())
+    meta["format_version"] = 1
+    (model_copy / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="format 1.*reads format 2.*promoflag train"):
+        load_model(model_copy)
+
+
 def test_version_mismatch_warns_with_both_versions(model_copy):
     import json
 

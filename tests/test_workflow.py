@@ -73,9 +73,17 @@ def test_evaluate_can_hold_out_articles_by_name(tmp_path, tiny_corpus):
 
     assert main(["evaluate", "--model", str(model_dir), "--hold-out-articles", ",".join(held), "--quiet"]) == 0
     report = json.loads((model_dir / "held_out_articles.json").read_text())
-    assert report["held_out_articles"] == held and report["articles"] == 2
+    assert report["held_out_articles"] == [",".join(held)] and report["articles"] == 2
     team = load_team(articles_dir=corpus / "articles", labels_dir=corpus / "labels")
     assert report["by_source"]["team"]["paragraphs"] == team["article"].isin(held).sum()
+
+    # several groups: each left out in turn by its own model, figures per group and pooled
+    assert main(["evaluate", "--model", str(model_dir), "--hold-out-articles", ";".join(held), "--quiet"]) == 0
+    report = json.loads((model_dir / "held_out_articles.json").read_text())
+    assert report["held_out_articles"] == held and set(report["by_group"]) == set(held)
+    per_group = [report["by_group"][name]["by_source"]["team"]["paragraphs"] for name in held]
+    assert per_group == [team["article"].eq(name).sum() for name in held]
+    assert report["by_source"]["team"]["paragraphs"] == sum(per_group)
 
     assert main(["evaluate", "--model", str(model_dir), "--hold-out-articles", "no-such-*", "--quiet"]) == 2
 
