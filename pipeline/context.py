@@ -13,9 +13,9 @@ specialist knows best"). Training picks one by its out-of-fold score on the
 training data alone (:func:`pipeline.train.fit`), so an evaluation's held-out fold never
 influences the choice.
 
-Paragraphs are also linked by the names they share: a heading "About Zentora" or a paragraph that
-explains what Zentora does is promotional when the Zentora pitch elsewhere in the article (or in
-its section) is, and neutral when Zentora is only mentioned in passing.
+Paragraphs are also linked by the names they share, so a heading "About Zentora", or a paragraph
+that explains what Zentora does, sees the score of the Zentora pitch elsewhere in the article (or
+in its section); a name mentioned only neutrally elsewhere lends it nothing.
 """
 
 from __future__ import annotations
