@@ -31,8 +31,6 @@ from sklearn.preprocessing import StandardScaler
 from .features import CapitalisedWords
 from .segment import HEADING, LIST_ITEM
 
-_NO_NAMES = CapitalisedWords(frozenset(), frozenset())
-
 __all__ = [
     "CONTEXT_FEATURES",
     "context_candidates",
@@ -92,6 +90,14 @@ def _article_names(names: Sequence[CapitalisedWords], kinds: list[str]) -> list[
     return [words.anywhere & inventory for words in names]
 
 
+def _article_slices(article_ids: np.ndarray) -> list[slice]:
+    ids = np.asarray(article_ids)
+    if len(ids) == 0:
+        return []
+    cuts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    return [slice(lo, hi) for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(ids)])]
+
+
 def _name_link(values: np.ndarray, names: list[frozenset[str]], scope: np.ndarray) -> np.ndarray:
     """For each item, the largest value among the other items of its scope that share a name with
     it (or the pad): copy about a product that is pitched elsewhere."""
@@ -108,7 +114,7 @@ def _name_link(values: np.ndarray, names: list[frozenset[str]], scope: np.ndarra
     return out
 
 
-def _article_features(own: np.ndarray, smax: np.ndarray, kinds: list[str], names: Sequence[CapitalisedWords]) -> np.ndarray:
+def _article_features(own: np.ndarray, smax: np.ndarray, kinds: list[str], names: list[frozenset[str]]) -> np.ndarray:
     n = len(own)
     out = np.empty((n, len(CONTEXT_FEATURES)))
     padded = np.concatenate([[_PAD, _PAD], smax, [_PAD, _PAD]])
@@ -125,9 +131,8 @@ def _article_features(own: np.ndarray, smax: np.ndarray, kinds: list[str], names
     suffix_sum = np.cumsum(smax[::-1])[::-1]
     prefix_max = np.maximum.accumulate(smax)
     median = float(np.median(smax))
-    article_names = _article_names(names, kinds)
-    linked = _name_link(smax, article_names, np.zeros(n, dtype=int))
-    section_linked = _name_link(smax, article_names, section_id)
+    linked = _name_link(smax, names, np.zeros(n, dtype=int))
+    section_linked = _name_link(smax, names, section_id)
     for i in range(n):
         after = n - i - 1
         out[i] = (
@@ -186,25 +191,24 @@ def context_features(
         Each paragraph's capitalised words (:attr:`pipeline.features.UnitTable.names`), which
         link paragraphs about the same product; without them nothing is linked.
     """
-    names = [_NO_NAMES] * len(own) if names is None else names
-    blocks = [_margin_block(article_ids, own, sentence_max, kinds, names)]
-    blocks += [_margin_block(article_ids, e_own, e_smax, kinds, names) for e_own, e_smax in experts]
+    articles = _article_slices(article_ids)
+    if names is None:
+        linkable = [frozenset()] * len(own)
+    else:  # the same for every block: resolved once
+        linkable = [name for part in articles for name in _article_names(names[part], kinds[part])]
+    blocks = [_margin_block(articles, own, sentence_max, kinds, linkable)]
+    blocks += [_margin_block(articles, e_own, e_smax, kinds, linkable) for e_own, e_smax in experts]
     return np.hstack(blocks)
 
 
 def _margin_block(
-    article_ids: np.ndarray, own: np.ndarray, sentence_max: np.ndarray, kinds: list[str], names: Sequence[CapitalisedWords]
+    articles: list[slice], own: np.ndarray, sentence_max: np.ndarray, kinds: list[str], names: list[frozenset[str]]
 ) -> np.ndarray:
+    if not articles:
+        return np.empty((0, len(CONTEXT_FEATURES)))
     own_l = np.clip(own, -_CLIP, _CLIP)
     smax_l = np.clip(np.maximum(own, sentence_max), -_CLIP, _CLIP)
-    blocks = []
-    ids = np.asarray(article_ids)
-    if len(ids) == 0:
-        return np.empty((0, len(CONTEXT_FEATURES)))
-    cuts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
-    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, len(ids)]):
-        blocks.append(_article_features(own_l[lo:hi], smax_l[lo:hi], kinds[lo:hi], names[lo:hi]))
-    return np.vstack(blocks)
+    return np.vstack([_article_features(own_l[a], smax_l[a], kinds[a], names[a]) for a in articles])
 
 
 def context_pipeline(*, C: float = 1.0) -> Pipeline:
