@@ -35,6 +35,7 @@ __all__ = [
     "IMPORTED_WEIGHT",
     "EXPERTS",
     "ARTICLE_COLUMNS",
+    "BOOTSTRAP_RESAMPLES",
 ]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -93,6 +94,9 @@ SOURCE_MASS = {"webis": 0.1, "medquad": 0.5}
 # the specialist: there Webis keeps the larger share it had before, or answers with a native ad
 # are flagged less often (answer-level F1 0.77 instead of 0.81 in grouped CV).
 CONTEXT_MASS = {"webis": 0.3, "medquad": 0.5}
+# Resamples of whole articles (Webis: products) behind each 95% interval that evaluation reports.
+BOOTSTRAP_RESAMPLES = 1000
+
 # Inverse regularisation of the general base regression (chosen the same way).
 BASE_C = 2.0
 # Labels a user imported are targeted corrections of the model's mistakes: each weighs as much

@@ -19,7 +19,14 @@ import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.model_selection import GroupKFold
 
-from .config import BASE_C, CONTEXT_MASS, EXPERTS, PROJECT_ROOT, SOURCE_MASS
+from .config import (
+    BASE_C,
+    BOOTSTRAP_RESAMPLES,
+    CONTEXT_MASS,
+    EXPERTS,
+    PROJECT_ROOT,
+    SOURCE_MASS,
+)
 from .evaluate import (
     cross_validate,
     leave_articles_out,
@@ -248,9 +255,10 @@ def compare_mixes(
         row = {}
         for source, frame in held.groupby("held_out"):
             m = metrics_by_source(frame[frame["source"] == source]).get(source, {})
-            row[source] = {k: m[k] for k in ("pr_auc", "recall_at_precision_90", "flagged_share") if k in m}
+            row[source] = {k: m[k] for k in ("pr_auc", "pr_auc_ci95", "recall_at_precision_90", "flagged_share") if k in m}
             if "answer_level" in m:
                 row[source]["answer_f1"] = m["answer_level"]["f1"]
+                row[source]["answer_f1_ci95"] = m["answer_level"].get("f1_ci95")
             if source == "seeds":
                 row[source]["acceptance_passed"] = seed_acceptance(frame[frame["source"] == source])["passed"]
         aucs = [row[s]["pr_auc"] for s in row if "pr_auc" in row[s]]
@@ -336,17 +344,26 @@ def comparison_table(comparison: dict) -> str:
     return "\n".join(lines)
 
 
+_HEADLINE = ("pr_auc", "pr_auc_ci95", "precision", "recall", "f1", "recall_at_precision_90",
+             "recall_at_precision_90_ci95", "flagged_share")
+
+
+def _headline(m: dict) -> dict:
+    out = {k: m.get(k) for k in _HEADLINE if k in m}
+    if "answer_level" in m:
+        out["answer_f1"] = m["answer_level"]["f1"]
+        out["answer_f1_ci95"] = m["answer_level"].get("f1_ci95")
+    return out
+
+
 def _summary(report: dict) -> dict:
-    """The headline figures of an evaluation."""
+    """The headline figures of an evaluation, with 95% intervals from resampling whole articles
+    (Webis: products)."""
     out: dict = {}
     for source, m in report["grouped_cv"]["by_source"].items():
-        out[f"cv/{source}"] = {k: m.get(k) for k in ("pr_auc", "precision", "recall", "f1", "recall_at_precision_90", "flagged_share") if k in m}
-        if "answer_level" in m:
-            out[f"cv/{source}"]["answer_f1"] = m["answer_level"]["f1"]
+        out[f"cv/{source}"] = _headline(m)
     for source, m in report.get("leave_one_source_out", {}).items():
-        out[f"held_out/{source}"] = {k: m.get(k) for k in ("pr_auc", "precision", "recall", "f1", "recall_at_precision_90", "flagged_share") if k in m}
-        if "answer_level" in m:
-            out[f"held_out/{source}"]["answer_f1"] = m["answer_level"]["f1"]
+        out[f"held_out/{source}"] = _headline(m)
     if "seeds_held_out" in report:
         out["seeds_held_out_passed"] = report["seeds_held_out"]["passed"]
     return out
@@ -358,14 +375,21 @@ def _table(rows: dict) -> str:
     for name, m in rows.items():
         if not isinstance(m, dict):
             continue
-        cells = [("" if m.get(c) is None else f"{m[c]:.3f}") for c in columns]
+        cells = [_figure(m, c) for c in columns]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
+def _figure(m: dict, key: str) -> str:
+    """A figure with its 95% interval when it has one: ``0.950 (0.941–0.958)``."""
+    value, interval = m.get(key), m.get(f"{key}_ci95")
+    if value is None:
+        return ""
+    return f"{value:.3f}" + (f" ({interval[0]:.3f}–{interval[1]:.3f})" if interval else "")
+
+
 def _cell(row: dict, source: str, key: str) -> str:
-    value = row.get(source, {}).get(key)
-    return "" if value is None else f"{value:.3f}"
+    return _figure(row.get(source, {}), key)
 
 
 _MEDQUAD_LIMIT = 0.01
@@ -496,6 +520,8 @@ its answers and their ad-free twins, inside one fold. Leave-one-source-out (`hel
 the other sources and tests on the one named. Precision, recall and F1 are at the threshold each
 fold's model chose on its own training part; PR-AUC and recall at precision 0.90 are
 threshold-free. For Webis, `answer_f1` counts an answer as promotional when any paragraph is.
+In parentheses: 95% intervals from resampling whole articles (Webis: products), {BOOTSTRAP_RESAMPLES:,}
+times; two figures whose intervals overlap widely are not told apart by this data.
 
 {_table(report['summary'])}
 {seed_text}{mix_text}

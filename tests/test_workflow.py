@@ -37,7 +37,11 @@ def test_train_evaluate_score_on_tiny_corpus(tmp_path, article_folder, tiny_corp
     metrics = json.loads((model_dir / "metrics.json").read_text())
     team = metrics["grouped_cv"]["by_source"]["team"]
     assert team["paragraphs"] > 100 and 0 <= team["pr_auc"] <= 1
-    assert "| cv/team |" in (model_dir / "MODEL_CARD.md").read_text()
+    low, high = team["pr_auc_ci95"]
+    assert low <= team["pr_auc"] <= high
+    assert metrics["summary"]["cv/team"]["recall_at_precision_90_ci95"] == team["recall_at_precision_90_ci95"]
+    card = (model_dir / "MODEL_CARD.md").read_text()
+    assert "| cv/team |" in card and f"{team['pr_auc']:.3f} ({low:.3f}–{high:.3f})" in card
 
     out = tmp_path / "run"
     assert main(["score", str(article_folder), "--out", str(out), "--model", str(model_dir), "--quiet"]) in (0, 3)
