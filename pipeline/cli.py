@@ -255,7 +255,7 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from .model import ModelError, default_model_dir
-    from .workflow import compare_mixes, evaluate_held_out_articles, evaluate_model
+    from .workflow import compare_mixes, evaluate_held_out_articles, evaluate_model, refresh_model_card
 
     args.model = args.model or str(default_model_dir())
     if args.hold_out_articles:
@@ -283,6 +283,7 @@ def _run_evaluate(args: argparse.Namespace) -> int:
                                verbose=not args.quiet)
         out = Path(args.model) / "mixes.json"
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        refresh_model_card(Path(args.model))
         print(json.dumps(result, indent=2))
         return EXIT_OK
     try:

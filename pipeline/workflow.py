@@ -45,6 +45,7 @@ __all__ = [
     "compare_mixes",
     "evaluate_held_out_articles",
     "retrain_with_labels",
+    "refresh_model_card",
     "write_model_card",
     "code_version",
 ]
@@ -451,6 +452,17 @@ def _context_text(meta: dict) -> str:
         return "a logistic regression"
     scores = ", ".join(f"{name} {score:.3f}" for name, score in stage["out_of_fold_pr_auc"].items())
     return f"learner: {stage['learner']}, chosen by out-of-fold PR-AUC on the training data ({scores})"
+
+
+def refresh_model_card(model_dir: Path) -> Path | None:
+    """Rewrite ``MODEL_CARD.md`` from the model's ``model.json``, ``metrics.json`` and
+    ``mixes.json``, so that a mix comparison run after the evaluation shows in the card; ``None``
+    (and no card) when the model has not been evaluated."""
+    metrics = model_dir / "metrics.json"
+    if not metrics.is_file():
+        return None
+    meta = json.loads((model_dir / "model.json").read_text(encoding="utf-8"))
+    return write_model_card(model_dir, meta, json.loads(metrics.read_text(encoding="utf-8")))
 
 
 def write_model_card(model_dir: Path, meta: dict, report: dict) -> Path:

@@ -11,6 +11,7 @@ from pipeline.config import ARTICLES_DIR, LABELS_DIR
 from pipeline.evaluate import leave_articles_out
 from pipeline.sources import load_team, read_label_files
 from pipeline.train import prepare
+from pipeline.workflow import refresh_model_card
 
 
 def test_team_labels_match_articles():
@@ -42,6 +43,14 @@ def test_train_evaluate_score_on_tiny_corpus(tmp_path, article_folder, tiny_corp
     assert metrics["summary"]["cv/team"]["recall_at_precision_90_ci95"] == team["recall_at_precision_90_ci95"]
     card = (model_dir / "MODEL_CARD.md").read_text()
     assert "| cv/team |" in card and f"{team['pr_auc']:.3f} ({low:.3f}–{high:.3f})" in card
+
+    # a mix comparison run after the evaluation shows in the card without evaluating again
+    mixes = {"team+seeds": {"seeds": {"pr_auc": 0.9773, "pr_auc_ci95": [0.9529, 1.0], "acceptance_passed": False},
+                            "medquad": {"flagged_share": 0.0085}}}
+    (model_dir / "mixes.json").write_text(json.dumps(mixes))
+    refresh_model_card(model_dir)
+    card = (model_dir / "MODEL_CARD.md").read_text()
+    assert "| team+seeds | 0.977 (0.953–1.000) | failed |" in card and "| cv/team |" in card
 
     out = tmp_path / "run"
     assert main(["score", str(article_folder), "--out", str(out), "--model", str(model_dir), "--quiet"]) in (0, 3)
