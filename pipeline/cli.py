@@ -255,7 +255,12 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from .model import ModelError, default_model_dir
-    from .workflow import compare_mixes, evaluate_held_out_articles, evaluate_model, refresh_model_card
+    from .workflow import (
+        compare_mixes,
+        evaluate_held_out_articles,
+        evaluate_model,
+        refresh_model_card,
+    )
 
     args.model = args.model or str(default_model_dir())
     if args.hold_out_articles:
