@@ -284,8 +284,11 @@ def _run_evaluate(args: argparse.Namespace) -> int:
         if not model_json.is_file():
             return _fail(f"not a promoflag model directory (no model.json): {args.model}")
         recipe = json.loads(model_json.read_text(encoding="utf-8")).get("recipe", {})
-        result = compare_mixes(mixes, medquad_groups=args.medquad_groups or 1500, recipe=recipe, n_jobs=args.jobs,
-                               verbose=not args.quiet)
+        try:
+            result = compare_mixes(mixes, medquad_groups=args.medquad_groups or 1500, recipe=recipe, n_jobs=args.jobs,
+                                   verbose=not args.quiet)
+        except ValueError as exc:
+            return _fail(str(exc))
         out = Path(args.model) / "mixes.json"
         out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
         refresh_model_card(Path(args.model))

@@ -247,6 +247,11 @@ def compare_mixes(
     """
     fit_kwargs = _fit_kwargs(recipe or {})
     everything = sorted({s for mix in mixes for s in mix})
+    if len(everything) < 2:
+        raise ValueError(
+            f"mixes name only {', '.join(everything) or 'no source'}: a comparison leaves each source out of "
+            "training and tests on it, so the mixes must name at least two sources in all (e.g. 'team,seeds;team')"
+        )
     data = prepare(load_sources(everything, medquad_groups=medquad_groups))
     results: dict = {}
     for mix in mixes:
@@ -254,7 +259,7 @@ def compare_mixes(
         held = leave_one_source_out(data, sources=everything, train_sources=list(mix), n_jobs=n_jobs,
                                     fit_kwargs=fit_kwargs)
         row = {}
-        for source, frame in held.groupby("held_out"):
+        for source, frame in (held.groupby("held_out") if len(held) else ()):
             m = metrics_by_source(frame[frame["source"] == source]).get(source, {})
             row[source] = {k: m[k] for k in ("pr_auc", "pr_auc_ci95", "recall_at_precision_90", "flagged_share") if k in m}
             if "answer_level" in m:

@@ -78,6 +78,13 @@ def test_unusable_model_is_a_usage_error(article_folder, tmp_path, capsys):
     assert "cannot load model" in capsys.readouterr().err
 
 
+def test_mixes_of_one_source_are_a_usage_error_not_a_traceback(capsys):
+    """Nothing is loaded or trained, and the default model's mixes.json is left alone."""
+    assert main(["evaluate", "--mixes", "team;team", "--quiet"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "at least two sources" in err and err.count("\n") == 1
+
+
 def test_console_script_runs_on_seeds(seeds_dir, tmp_path):
     """The acceptance command of the scoring issue, through the installed entry point."""
     out = tmp_path / "r"
