@@ -16,7 +16,7 @@ from functools import partial
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from sklearn.metrics import average_precision_score, precision_recall_curve
+from sklearn.metrics import average_precision_score
 from sklearn.model_selection import GroupKFold
 
 from .config import BOOTSTRAP_RESAMPLES, PROMOTIONAL
@@ -112,18 +112,19 @@ def leave_articles_out(data: TrainingSet, patterns: Sequence[str], *, fit_kwargs
     return _run_fold(data, ~held, fit_kwargs or {})
 
 
-def _recall_at_precision(y: np.ndarray, scores: np.ndarray, target: float = 0.90) -> float:
-    precision, recall, _ = precision_recall_curve(y, scores)
-    ok = precision >= target
-    return float(recall[ok].max()) if ok.any() else 0.0
-
-
-def _prf(y: np.ndarray, flagged: np.ndarray) -> tuple[float, float, float]:
-    tp = int((y & flagged).sum())
-    precision = tp / flagged.sum() if flagged.sum() else 0.0
-    recall = tp / y.sum() if y.sum() else 0.0
+def _prf(y: np.ndarray, flagged: np.ndarray, weights: np.ndarray | None = None) -> tuple[float, float, float]:
+    """Precision, recall and F1 of ``flagged``; ``weights`` counts each row that many times (a
+    bootstrap resample)."""
+    w = np.ones(len(y)) if weights is None else weights
+    tp, n_flagged, n_true = w @ (y & flagged), w @ flagged, w @ y
+    precision = float(tp / n_flagged) if n_flagged else 0.0
+    recall = float(tp / n_true) if n_true else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return precision, recall, f1
+
+
+def _f1(y: np.ndarray, flagged: np.ndarray, weights: np.ndarray) -> float:
+    return _prf(y, flagged, weights)[2]
 
 
 class _RankedScores:
@@ -181,12 +182,6 @@ def _groups(frame: pd.DataFrame) -> np.ndarray:
     return frame["group" if "group" in frame else "article"].astype(str).to_numpy()
 
 
-def _weighted_f1(y: np.ndarray, flagged: np.ndarray, weights: np.ndarray) -> float:
-    tp = weights @ (y & flagged)
-    denominator = weights @ y + weights @ flagged
-    return float(2 * tp / denominator) if denominator else 0.0
-
-
 def _source_metrics(frame: pd.DataFrame) -> dict:
     y = frame["truth"].to_numpy(dtype=bool)
     scores = frame["score"].to_numpy(dtype=float)
@@ -200,15 +195,13 @@ def _source_metrics(frame: pd.DataFrame) -> dict:
     }
     if 0 < y.sum() < len(y):
         precision, recall, f1 = _prf(y, flagged)
+        ranked = _RankedScores(y, scores)
         out.update(
             pr_auc=round(float(average_precision_score(y, scores)), 4),
             precision=round(precision, 4),
             recall=round(recall, 4),
             f1=round(f1, 4),
-            recall_at_precision_90=round(_recall_at_precision(y, scores), 4),
-        )
-        ranked = _RankedScores(y, scores)
-        out.update(
+            recall_at_precision_90=round(ranked.recall_at_precision(np.ones(len(y))), 4),
             pr_auc_ci95=_grouped_interval(ranked.average_precision, y, groups),
             recall_at_precision_90_ci95=_grouped_interval(ranked.recall_at_precision, y, groups),
         )
@@ -223,7 +216,7 @@ def _source_metrics(frame: pd.DataFrame) -> dict:
             "precision": round(precision, 4),
             "recall": round(recall, 4),
             "f1": round(f1, 4),
-            "f1_ci95": _grouped_interval(partial(_weighted_f1, ya, fa), ya, answers["group"].to_numpy()),
+            "f1_ci95": _grouped_interval(partial(_f1, ya, fa), ya, answers["group"].to_numpy()),
             "pr_auc": round(float(average_precision_score(ya, answers["score"])), 4) if 0 < ya.sum() < len(ya) else None,
         }
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import average_precision_score
+from sklearn.metrics import average_precision_score, precision_recall_curve
 
 from pipeline.evaluate import _RankedScores, metrics_by_source
 
@@ -73,3 +73,5 @@ def test_ranked_curve_matches_scikit_learn_with_weights_and_ties(seed):
     ranked = _RankedScores(y, scores)
     assert ranked.average_precision(weights) == pytest.approx(average_precision_score(y, scores, sample_weight=weights))
     assert ranked.average_precision(np.ones(500)) == pytest.approx(average_precision_score(y, scores))
+    precision, recall, _ = precision_recall_curve(y, scores)
+    assert ranked.recall_at_precision(np.ones(500)) == pytest.approx(recall[precision >= 0.90].max())
