@@ -108,6 +108,9 @@ IMPORTED_WEIGHT = 5.0
 # informational prose (MedQuAD), where in the general model the team corpus would pull against
 # them. A specialist is left out of a model when its training rows hold no promotional paragraph.
 EXPERTS = {
-    # source_mass here is relative to the first source named
-    "native_ads": {"sources": ["webis", "medquad"], "C": 4.0, "source_mass": {"medquad": 0.3}},
+    # source_mass here is relative to the first source named. A native ad is one sentence slipped
+    # into an answer, so the specialist learns from sentences, in raw words and characters (see
+    # pipeline.features.text_classifier).
+    "native_ads": {"sources": ["webis", "medquad"], "C": 16.0, "source_mass": {"medquad": 0.3},
+                   "features": "text", "units": "sentences"},
 }

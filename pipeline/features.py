@@ -21,10 +21,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from spacy.tokens import Doc
@@ -40,6 +41,8 @@ __all__ = [
     "UnitTable",
     "featurize",
     "base_pipeline",
+    "text_classifier",
+    "drop_pruned_terms",
     "N_HASH_FEATURES",
 ]
 
@@ -270,10 +273,40 @@ def base_pipeline(*, C: float = BASE_C, n_features: int = N_HASH_FEATURES) -> Pi
         ]
     )
     classifier = CalibratedClassifierCV(
-        LogisticRegression(C=C, class_weight="balanced", tol=1e-3, max_iter=500),
+        # The default tolerance, so the solver converges: stopped early at 1e-3, it scored each
+        # writing round left out lower (pooled PR-AUC 0.913 against 0.916; README).
+        LogisticRegression(C=C, class_weight="balanced", max_iter=2000),
         method="sigmoid",
         cv=3,
         ensemble=False,
     )
     return Pipeline([("features", features), ("classifier", classifier)])
 
+
+
+def text_classifier(*, C: float) -> Pipeline:
+    """A specialist's own classifier over a unit's raw text: TF-IDF weighted word 1-2-grams and
+    character 3-6-grams (vocabularies learnt from its training rows), then a logistic regression.
+
+    Native ads written into chatbot answers praise one brand in words an answer would not
+    otherwise use; raw words with their rarity weighed catch that better than the base
+    pipeline's lemma placeholders (Webis, grouped CV by product: answer-level F1 0.92 against
+    0.88 for a regression on the base features)."""
+    words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 6), min_df=3, sublinear_tf=True, dtype=np.float32)
+    return Pipeline(
+        [
+            ("features", ColumnTransformer([("words", words, "text"), ("chars", chars, "text")])),
+            # Converged (default tolerance): stopped at 1e-3, it scored Webis answers at F1 0.87, not 0.92.
+            ("classifier", LogisticRegression(C=C, class_weight="balanced", max_iter=1000)),
+        ]
+    )
+
+
+def drop_pruned_terms(classifier: Pipeline) -> Pipeline:
+    """Forget the terms a fitted :func:`text_classifier` pruned (``stop_words_``): scikit-learn
+    keeps them for introspection only, and saved they would make the model file hundreds of MB."""
+    for _, vectorizer, _ in classifier.named_steps["features"].transformers_:
+        if hasattr(vectorizer, "stop_words_"):
+            del vectorizer.stop_words_
+    return classifier

@@ -94,9 +94,13 @@ def base_outputs(base: Pipeline, X) -> tuple[np.ndarray, np.ndarray]:
     return margins, np.clip(calibrated.calibrators[0].predict(margins), 0.0, 1.0)
 
 
-def expert_margins(expert, X) -> np.ndarray:
-    """Margins of a specialist classifier for feature rows (none for an empty batch)."""
-    return expert.decision_function(X) if X.shape[0] else np.empty(0)
+def expert_margins(expert, X, frame: pd.DataFrame) -> np.ndarray:
+    """Margins of a specialist classifier for the units of a batch (none for an empty batch):
+    over the base features ``X``, or, for a specialist with features of its own (a
+    ``Pipeline``), over the units' text in ``frame``."""
+    if X.shape[0] == 0:
+        return np.empty(0)
+    return expert.decision_function(frame[["text"]] if isinstance(expert, Pipeline) else X)
 
 
 def _load_skops(path: Path):
@@ -180,7 +184,7 @@ class PromoModel:
         margins, probabilities = base_outputs(self.base, X)
         own, smax = paragraph_score_arrays(frame, margins, len(paragraphs))
         experts = [
-            paragraph_score_arrays(frame, expert_margins(expert, X), len(paragraphs)) for expert in self.experts.values()
+            paragraph_score_arrays(frame, expert_margins(expert, X, frame), len(paragraphs)) for expert in self.experts.values()
         ]
         in_context = context_features(
             paragraphs["batch_article"].to_numpy(), own, smax, list(paragraphs["kind"]), experts=experts,

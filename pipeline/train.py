@@ -28,7 +28,7 @@ from spacy.language import Language
 
 from .config import BASE_C, CONTEXT_MASS, EXPERTS, IMPORTED_WEIGHT, SOURCE_MASS
 from .context import context_candidates, context_features
-from .features import NUMERIC_COLUMNS, UnitTable, base_pipeline
+from .features import NUMERIC_COLUMNS, UnitTable, base_pipeline, drop_pruned_terms, text_classifier
 from .model import PromoModel, paragraph_score_arrays
 from .features import featurize
 from .preprocess import build_nlp, lemma_table, process
@@ -148,35 +148,62 @@ def _fit_classifier(classifier, X, y, weights):
 @dataclass
 class _Specialist:
     recipe: dict
-    classifier: LogisticRegression
+    classifier: LogisticRegression | Pipeline
     rows: np.ndarray  # the unit rows it trains on
     weights: np.ndarray  # per unit row, over the whole training set
+
+    @property
+    def reads_text(self) -> bool:
+        """Whether it brings its own features from the units' text rather than reading ``X``."""
+        return self.recipe.get("features", "base") == "text"
+
+
+def _leaf_units(frame: pd.DataFrame) -> np.ndarray:
+    """Sentence rows, and the rows of paragraphs that have no sentence rows (one sentence)."""
+    is_sentence = frame["is_sentence"].to_numpy()
+    para = frame["para"].to_numpy()
+    split = np.zeros(int(para.max()) + 1 if len(para) else 0, dtype=bool)
+    split[para[is_sentence]] = True
+    return is_sentence | ~split[para]
 
 
 def _specialists(data: TrainingSet, recipes: dict[str, dict]) -> dict[str, _Specialist]:
     """The specialist classifiers this training set can teach: those whose sources are present
-    with at least one promotional row."""
+    with at least one promotional row.
+
+    A recipe names its ``sources``, ``C`` and ``source_mass``; ``features: "text"`` gives it
+    its own (:func:`~pipeline.features.text_classifier`) instead of the base features, and
+    ``units: "sentences"`` trains it on sentences alone, for promotion that sits in one
+    sentence of an otherwise informational paragraph."""
     unit_para = data.units.frame["para"].to_numpy()
     sources = data.paragraphs["source"].to_numpy()
+    leaves = _leaf_units(data.units.frame)
     out = {}
     for name, recipe in recipes.items():
         rows = np.isin(sources, list(recipe["sources"]))[unit_para]
+        if recipe.get("units", "all") == "sentences":
+            rows &= leaves
         if not data.y[rows].any():
             continue
         weights = source_weights(sources, recipe.get("source_mass", {}), reference=recipe["sources"][0])[unit_para]
-        classifier = LogisticRegression(C=recipe.get("C", 1.0), class_weight="balanced", tol=1e-3, max_iter=500)
+        C = recipe.get("C", 1.0)
+        if recipe.get("features", "base") == "text":
+            classifier = text_classifier(C=C)
+        else:
+            classifier = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
         out[name] = _Specialist(dict(recipe), classifier, rows, weights)
     return out
 
 
-def _fold_margins(learner, data: TrainingSet, train: np.ndarray, test: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Margins on ``test`` rows of ``learner`` fitted on ``train`` rows; a fold whose training
-    rows hold one class only gives that class's extreme margin."""
-    y = data.y[train]
+def _fold_margins(learner, inputs, y: np.ndarray, train: np.ndarray, test: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Margins on ``test`` rows of ``learner`` fitted on ``train`` rows of ``inputs`` (the
+    feature matrix, or the unit table for a learner with its own features); a fold whose
+    training rows hold one class only gives that class's extreme margin."""
+    y = y[train]
     if not len(y) or y.min() == y.max():
         return np.full(int(test.sum()), 10.0 if len(y) and y[0] else -10.0)
-    model = _fit_classifier(learner, data.X[train], y, weights[train])
-    return model.decision_function(data.X[test])
+    model = _fit_classifier(learner, inputs[train], y, weights[train])
+    return model.decision_function(inputs[test])
 
 
 def _excerpts(article_ids: np.ndarray, usable: np.ndarray, *, min_length: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -239,14 +266,16 @@ def fit(
     para_weights = source_weights(sources, CONTEXT_MASS if context_mass is None else context_mass)
     specialists = _specialists(data, EXPERTS if experts is None else experts)
     everywhere = np.ones(len(data.y), dtype=bool)
-    learners = [(fold_classifier, everywhere, unit_weights)] + [
-        (spec.classifier, spec.rows, spec.weights) for spec in specialists.values()
+    text = data.units.frame[["text"]]
+    learners = [(fold_classifier, data.X, everywhere, unit_weights)] + [
+        (spec.classifier, text if spec.reads_text else data.X, spec.rows, spec.weights)
+        for spec in specialists.values()
     ]
     oof_units = [np.zeros(len(data.y)) for _ in learners]  # margins of the fold models
     for train_p, _ in _group_folds(para_groups, folds):
         in_fold = np.isin(unit_para, train_p)
-        for (learner, rows, weights), oof in zip(learners, oof_units):
-            oof[~in_fold] = _fold_margins(learner, data, in_fold & rows, ~in_fold, weights)
+        for (learner, inputs, rows, weights), oof in zip(learners, oof_units):
+            oof[~in_fold] = _fold_margins(learner, inputs, data.y, in_fold & rows, ~in_fold, weights)
     n = len(data.paragraphs)
     own, smax = paragraph_score_arrays(data.units.frame, oof_units[0], n)
     expert_scores = [paragraph_score_arrays(data.units.frame, oof, n) for oof in oof_units[1:]]
@@ -299,10 +328,11 @@ def fit(
     sentence_threshold = best_f1_threshold(data.y[sent], oof_units[0][sent], unit_weights[sent]) if sent.any() else 0.5
 
     final_classifier = _fit_classifier(classifier, data.X, data.y, unit_weights)
-    fitted_experts = {
-        name: _fit_classifier(spec.classifier, data.X[spec.rows], data.y[spec.rows], spec.weights[spec.rows])
-        for name, spec in specialists.items()
-    }
+    fitted_experts = {}
+    for name, spec in specialists.items():
+        inputs = text if spec.reads_text else data.X
+        expert = _fit_classifier(spec.classifier, inputs[spec.rows], data.y[spec.rows], spec.weights[spec.rows])
+        fitted_experts[name] = drop_pruned_terms(expert) if spec.reads_text else expert
     context = _fit_classifier(candidates[chosen], *context_rows(np.flatnonzero(whole)))
     base = Pipeline([("features", data.features), ("classifier", final_classifier)])
     coef = final_classifier.calibrated_classifiers_[0].estimator.coef_[0]

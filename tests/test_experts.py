@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
+from sklearn.pipeline import Pipeline
 
 from pipeline.context import CONTEXT_FEATURES, boosted_context, context_feature_names, context_features
 from pipeline.ingest import discover, read_articles
@@ -12,6 +14,8 @@ from pipeline.sources import load_team
 from pipeline.train import fit, prepare
 
 NATIVE_ADS = {"native_ads": {"sources": ["webis", "medquad"], "C": 4.0, "source_mass": {"medquad": 0.3}}}
+# the shipped recipe's form: features of its own from the text, trained on sentences
+NATIVE_ADS_TEXT = {"native_ads": {**NATIVE_ADS["native_ads"], "features": "text", "units": "sentences"}}
 
 
 def _mixed_sources(corpus) -> pd.DataFrame:
@@ -25,9 +29,10 @@ def _mixed_sources(corpus) -> pd.DataFrame:
     return paragraphs
 
 
-def test_a_specialist_is_trained_saved_and_scores_the_same_after_loading(tmp_path, tiny_corpus, article_folder):
+@pytest.mark.parametrize("recipe", [NATIVE_ADS, NATIVE_ADS_TEXT], ids=["base-features", "text-features"])
+def test_a_specialist_is_trained_saved_and_scores_the_same_after_loading(tmp_path, tiny_corpus, article_folder, recipe):
     data = prepare(_mixed_sources(tiny_corpus(tmp_path / "corpus")))
-    model, oof = fit(data, folds=2, context="boosted", experts=NATIVE_ADS)
+    model, oof = fit(data, folds=2, context="boosted", experts=recipe)
 
     assert list(model.experts) == ["native_ads"]
     assert model.context.n_features_in_ == len(context_feature_names(["native_ads"])) == 2 * len(CONTEXT_FEATURES)
@@ -38,6 +43,10 @@ def test_a_specialist_is_trained_saved_and_scores_the_same_after_loading(tmp_pat
     before = model.score_articles(articles)
     loaded = PromoModel.load(model.save(tmp_path / "model"))
     assert list(loaded.experts) == ["native_ads"]
+    assert isinstance(loaded.experts["native_ads"], Pipeline) == (recipe is NATIVE_ADS_TEXT)
+    if recipe is NATIVE_ADS_TEXT:  # the pruned terms are not saved: they would dwarf the model
+        vectorizers = [v for _, v, _ in loaded.experts["native_ads"].named_steps["features"].transformers_]
+        assert vectorizers and not any(hasattr(v, "stop_words_") for v in vectorizers)
     after = loaded.score_articles(articles)
     pd.testing.assert_frame_equal(before, after)
     assert len(after) > 0
@@ -55,6 +64,21 @@ def test_a_specialist_without_promotional_rows_is_left_out(tmp_path, tiny_corpus
     (tmp_path / "model" / "expert-native_ads.skops").write_bytes(b"from an earlier training")
     model.save(tmp_path / "model")
     assert not list((tmp_path / "model").glob("expert-*"))
+
+
+def test_a_sentence_specialist_learns_from_sentences_and_one_sentence_paragraphs_only(tmp_path, tiny_corpus):
+    from pipeline.train import _leaf_units, _specialists
+
+    data = prepare(_mixed_sources(tiny_corpus(tmp_path / "corpus")))
+    frame = data.units.frame
+    rows = _specialists(data, NATIVE_ADS_TEXT)["native_ads"].rows
+    leaves = _leaf_units(frame)
+    split = frame.loc[frame["is_sentence"], "para"].unique()
+    assert not leaves[(~frame["is_sentence"] & frame["para"].isin(split)).to_numpy()].any()
+    assert leaves[frame["is_sentence"].to_numpy()].all()
+    assert leaves[(~frame["para"].isin(split)).to_numpy()].all()
+    in_sources = data.paragraphs["source"].isin(["webis", "medquad"]).to_numpy()[frame["para"].to_numpy()]
+    np.testing.assert_array_equal(rows, in_sources & leaves)
 
 
 def test_boosted_context_never_lowers_a_score_when_a_margin_rises():
