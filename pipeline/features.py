@@ -21,11 +21,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import HashingVectorizer, TfidfVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from spacy.tokens import Doc
@@ -42,7 +41,6 @@ __all__ = [
     "featurize",
     "base_pipeline",
     "text_classifier",
-    "drop_pruned_terms",
     "N_HASH_FEATURES",
 ]
 
@@ -273,9 +271,7 @@ def base_pipeline(*, C: float = BASE_C, n_features: int = N_HASH_FEATURES) -> Pi
         ]
     )
     classifier = CalibratedClassifierCV(
-        # The default tolerance, so the solver converges: stopped early at 1e-3, it scored each
-        # writing round left out lower (pooled PR-AUC 0.913 against 0.916; README).
-        LogisticRegression(C=C, class_weight="balanced", max_iter=2000),
+        LogisticRegression(C=C, class_weight="balanced", tol=1e-3, max_iter=500),
         method="sigmoid",
         cv=3,
         ensemble=False,
@@ -284,29 +280,24 @@ def base_pipeline(*, C: float = BASE_C, n_features: int = N_HASH_FEATURES) -> Pi
 
 
 
-def text_classifier(*, C: float) -> Pipeline:
-    """A specialist's own classifier over a unit's raw text: TF-IDF weighted word 1-2-grams and
-    character 3-6-grams (vocabularies learnt from its training rows), then a logistic regression.
+def text_classifier(*, C: float, n_features: int = 2**20) -> Pipeline:
+    """A specialist's own classifier over a unit's raw text: hashed word 1-2-grams and character
+    3-6-grams, TF-IDF weighted (sublinear counts, rarity learnt from its training rows), then a
+    logistic regression fit to the default tolerance.
 
     Native ads written into chatbot answers praise one brand in words an answer would not
     otherwise use; raw words with their rarity weighed catch that better than the base
-    pipeline's lemma placeholders (Webis, grouped CV by product: answer-level F1 0.92 against
-    0.88 for a regression on the base features)."""
-    words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32)
-    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 6), min_df=3, sublinear_tf=True, dtype=np.float32)
-    return Pipeline(
-        [
-            ("features", ColumnTransformer([("words", words, "text"), ("chars", chars, "text")])),
-            # Converged (default tolerance): stopped at 1e-3, it scored Webis answers at F1 0.87, not 0.92.
-            ("classifier", LogisticRegression(C=C, class_weight="balanced", max_iter=1000)),
-        ]
-    )
+    pipeline's lemma placeholders. Hashing rather than a vocabulary keeps the saved model small
+    and quick to load (Webis, grouped CV by product, sentences: answer-level F1 0.917 with a
+    vocabulary-free model of 5 MB loading in 0.2 s, against 0.917 for a 20,000-term vocabulary
+    taking 30 s to load; see README)."""
 
+    def tfidf(analyzer: str, ngram_range: tuple[int, int]) -> Pipeline:
+        counts = HashingVectorizer(analyzer=analyzer, ngram_range=ngram_range, n_features=n_features,
+                                   alternate_sign=False, norm=None)
+        return Pipeline([("counts", counts), ("tfidf", TfidfTransformer(sublinear_tf=True))])
 
-def drop_pruned_terms(classifier: Pipeline) -> Pipeline:
-    """Forget the terms a fitted :func:`text_classifier` pruned (``stop_words_``): scikit-learn
-    keeps them for introspection only, and saved they would make the model file hundreds of MB."""
-    for _, vectorizer, _ in classifier.named_steps["features"].transformers_:
-        if hasattr(vectorizer, "stop_words_"):
-            del vectorizer.stop_words_
-    return classifier
+    features = ColumnTransformer([("words", tfidf("word", (1, 2)), "text"), ("chars", tfidf("char_wb", (3, 6)), "text")])
+    # Stopped at a tolerance of 1e-3, as the base regression is, it scored Webis answers at F1 0.87, not 0.92.
+    classifier = LogisticRegression(C=C, class_weight="balanced", max_iter=1000)
+    return Pipeline([("features", features), ("classifier", classifier)])

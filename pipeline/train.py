@@ -28,7 +28,7 @@ from spacy.language import Language
 
 from .config import BASE_C, CONTEXT_MASS, EXPERTS, IMPORTED_WEIGHT, SOURCE_MASS
 from .context import context_candidates, context_features
-from .features import NUMERIC_COLUMNS, UnitTable, base_pipeline, drop_pruned_terms, text_classifier
+from .features import NUMERIC_COLUMNS, UnitTable, base_pipeline, text_classifier
 from .model import PromoModel, paragraph_score_arrays
 from .features import featurize
 from .preprocess import build_nlp, lemma_table, process
@@ -190,7 +190,7 @@ def _specialists(data: TrainingSet, recipes: dict[str, dict]) -> dict[str, _Spec
         if recipe.get("features", "base") == "text":
             classifier = text_classifier(C=C)
         else:
-            classifier = LogisticRegression(C=C, class_weight="balanced", max_iter=2000)
+            classifier = LogisticRegression(C=C, class_weight="balanced", tol=1e-3, max_iter=500)
         out[name] = _Specialist(dict(recipe), classifier, rows, weights)
     return out
 
@@ -328,11 +328,11 @@ def fit(
     sentence_threshold = best_f1_threshold(data.y[sent], oof_units[0][sent], unit_weights[sent]) if sent.any() else 0.5
 
     final_classifier = _fit_classifier(classifier, data.X, data.y, unit_weights)
-    fitted_experts = {}
-    for name, spec in specialists.items():
-        inputs = text if spec.reads_text else data.X
-        expert = _fit_classifier(spec.classifier, inputs[spec.rows], data.y[spec.rows], spec.weights[spec.rows])
-        fitted_experts[name] = drop_pruned_terms(expert) if spec.reads_text else expert
+    fitted_experts = {
+        name: _fit_classifier(spec.classifier, (text if spec.reads_text else data.X)[spec.rows], data.y[spec.rows],
+                              spec.weights[spec.rows])
+        for name, spec in specialists.items()
+    }
     context = _fit_classifier(candidates[chosen], *context_rows(np.flatnonzero(whole)))
     base = Pipeline([("features", data.features), ("classifier", final_classifier)])
     coef = final_classifier.calibrated_classifiers_[0].estimator.coef_[0]

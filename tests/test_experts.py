@@ -44,9 +44,8 @@ def test_a_specialist_is_trained_saved_and_scores_the_same_after_loading(tmp_pat
     loaded = PromoModel.load(model.save(tmp_path / "model"))
     assert list(loaded.experts) == ["native_ads"]
     assert isinstance(loaded.experts["native_ads"], Pipeline) == (recipe is NATIVE_ADS_TEXT)
-    if recipe is NATIVE_ADS_TEXT:  # the pruned terms are not saved: they would dwarf the model
-        vectorizers = [v for _, v, _ in loaded.experts["native_ads"].named_steps["features"].transformers_]
-        assert vectorizers and not any(hasattr(v, "stop_words_") for v in vectorizers)
+    if recipe is NATIVE_ADS_TEXT:  # hashed, so no vocabulary swells the file
+        assert (tmp_path / "model" / "expert-native_ads.skops").stat().st_size < 2_000_000
     after = loaded.score_articles(articles)
     pd.testing.assert_frame_equal(before, after)
     assert len(after) > 0
