@@ -286,11 +286,11 @@ def text_classifier(*, C: float, n_features: int = 2**20) -> Pipeline:
     logistic regression fit to the default tolerance.
 
     Native ads written into chatbot answers praise one brand in words an answer would not
-    otherwise use; raw words with their rarity weighed catch that better than the base
-    pipeline's lemma placeholders. Hashing rather than a vocabulary keeps the saved model small
-    and quick to load (Webis, grouped CV by product, sentences: answer-level F1 0.917 with a
-    vocabulary-free model of 5 MB loading in 0.2 s, against 0.917 for a 20,000-term vocabulary
-    taking 30 s to load; see README)."""
+    otherwise use; raw words with their rarity weighed catch that better than the base features
+    (Webis+MedQuAD sentences, grouped CV by product, answer-level F1 from the best sentence: 0.917
+    here, 0.85 for the same regression over the base features). Hashing rather than a vocabulary
+    keeps the saved model small and quick to load: a 20,000-term vocabulary scored the same but
+    took 30 s to load (README, "How the recipe was chosen")."""
 
     def tfidf(analyzer: str, ngram_range: tuple[int, int]) -> Pipeline:
         counts = HashingVectorizer(analyzer=analyzer, ngram_range=ngram_range, n_features=n_features,
@@ -298,6 +298,7 @@ def text_classifier(*, C: float, n_features: int = 2**20) -> Pipeline:
         return Pipeline([("counts", counts), ("tfidf", TfidfTransformer(sublinear_tf=True))])
 
     features = ColumnTransformer([("words", tfidf("word", (1, 2)), "text"), ("chars", tfidf("char_wb", (3, 6)), "text")])
-    # Stopped at a tolerance of 1e-3, as the base regression is, it scored Webis answers at F1 0.87, not 0.92.
+    # Stopped at a tolerance of 1e-3, as the base regression is, it scored Webis answers at F1 0.87
+    # instead of 0.92 (vocabulary features, Webis sentences).
     classifier = LogisticRegression(C=C, class_weight="balanced", max_iter=1000)
     return Pipeline([("features", features), ("classifier", classifier)])

@@ -424,11 +424,13 @@ def _experts_text(meta: dict) -> str:
         return ""
     present = set(meta.get("training_data", {}).get("sources", {}))
     described = "; ".join(
-        f"`{name}`, trained on {' and '.join(s for s in spec['sources'] if s in present or not present)} only "
-        f"(`expert-{name}.skops`)"
+        f"`{name}`, trained on {' and '.join(s for s in spec['sources'] if s in present or not present)} only"
+        f"{' (sentences)' if spec.get('units') == 'sentences' else ''}, over "
+        f"{'TF-IDF word and character n-grams of the raw text' if spec.get('features') == 'text' else 'the same features'}"
+        f" (`expert-{name}.skops`)"
         for name, spec in experts.items()
     )
-    return (f" Beside it, specialist regressions over the same features: {described}. The context stage reads "
+    return (f" Beside it, specialist regressions: {described}. The context stage reads "
             "their scores next to the general one and learns when to trust which.")
 
 
