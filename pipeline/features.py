@@ -279,7 +279,6 @@ def base_pipeline(*, C: float = BASE_C, n_features: int = N_HASH_FEATURES) -> Pi
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
-
 def text_classifier(*, C: float, n_features: int = 2**20) -> Pipeline:
     """A specialist's own classifier over a unit's raw text: hashed word 1-2-grams and character
     3-6-grams, TF-IDF weighted (sublinear counts, rarity learnt from its training rows), then a

@@ -151,11 +151,7 @@ class _Specialist:
     classifier: LogisticRegression | Pipeline
     rows: np.ndarray  # the unit rows it trains on
     weights: np.ndarray  # per unit row, over the whole training set
-
-    @property
-    def reads_text(self) -> bool:
-        """Whether it brings its own features from the units' text rather than reading ``X``."""
-        return self.recipe.get("features", "base") == "text"
+    reads_text: bool = False  # features of its own from the units' text, rather than ``X``
 
 
 def _leaf_units(frame: pd.DataFrame) -> np.ndarray:
@@ -187,11 +183,12 @@ def _specialists(data: TrainingSet, recipes: dict[str, dict]) -> dict[str, _Spec
             continue
         weights = source_weights(sources, recipe.get("source_mass", {}), reference=recipe["sources"][0])[unit_para]
         C = recipe.get("C", 1.0)
-        if recipe.get("features", "base") == "text":
+        reads_text = recipe.get("features", "base") == "text"
+        if reads_text:
             classifier = text_classifier(C=C)
         else:
             classifier = LogisticRegression(C=C, class_weight="balanced", tol=1e-3, max_iter=500)
-        out[name] = _Specialist(dict(recipe), classifier, rows, weights)
+        out[name] = _Specialist(dict(recipe), classifier, rows, weights, reads_text)
     return out
 
 
