@@ -16,27 +16,39 @@ influences the choice.
 Paragraphs are also linked by the names they share, so a heading "About Zentora", or a paragraph
 that explains what Zentora does, sees the score of the Zentora pitch elsewhere in the article (or
 in its section); a name mentioned only neutrally elsewhere lends it nothing.
+
+Each paragraph's most promotional sentence is also set against the rest of its article: how far
+its score stands above the article's other sentences, how long it is, and how many capitalised
+names it holds that no other sentence of the article mentions. A native ad or an affiliate
+sentence slipped into an informational paragraph is often the one place a brand appears.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from .features import CapitalisedWords
+from .features import CapitalisedWords, UnitTable, leaf_units
 from .segment import HEADING, LIST_ITEM
 
 __all__ = [
     "CONTEXT_FEATURES",
+    "Margins",
+    "ParagraphText",
     "context_candidates",
     "context_feature_names",
     "context_features",
     "context_pipeline",
+    "paragraph_margins",
+    "paragraph_text",
 ]
 
 # Margins are clipped to this range; a missing neighbour counts as clearly informational.
@@ -62,7 +74,89 @@ CONTEXT_FEATURES = [
     "above_article_median",
     "name_link",
     "section_name_link",
+    "paragraph_length",
+    "sentence_length",
+    "sentence_novel_names",
+    "sentence_above_mean",
+    "sentence_above_others",
 ]
+# Models saved before the last five features were added read only the first ones.
+FIRST_CONTEXT_FEATURES = CONTEXT_FEATURES[:19]
+
+
+class Margins(NamedTuple):
+    """One classifier's margins over a batch of paragraphs, summarised per paragraph.
+
+    A paragraph's *leaves* are its sentences, or the paragraph itself when it has one sentence
+    (:func:`pipeline.features.leaf_units`); ``leaf`` is the margin of its most promotional leaf.
+    """
+
+    own: np.ndarray  # the paragraph as a whole
+    best: np.ndarray  # the paragraph or any of its sentences, whichever is larger
+    leaf: np.ndarray
+    leaf_second: np.ndarray  # the paragraph's next most promotional leaf (the pad if none)
+    leaf_sum: np.ndarray
+    leaf_count: np.ndarray
+    leaf_length: np.ndarray  # characters of the most promotional leaf
+    leaf_names: list[frozenset[str]]  # its capitalised words, not counting sentence openers
+
+    def take(self, index: np.ndarray) -> Margins:
+        """The same summary for the paragraphs at ``index``, in that order."""
+        return Margins(*(part[index] if isinstance(part, np.ndarray) else [part[i] for i in index] for part in self))
+
+
+class ParagraphText(NamedTuple):
+    """What the context stage reads of each paragraph's text (see :func:`paragraph_text`)."""
+
+    names: list[CapitalisedWords]
+    length: np.ndarray  # characters
+    leaf_names: list[Counter]  # how many of the paragraph's leaves hold each capitalised word
+
+    def take(self, index: np.ndarray) -> ParagraphText:
+        return ParagraphText([self.names[i] for i in index], self.length[index], [self.leaf_names[i] for i in index])
+
+
+def paragraph_margins(frame: pd.DataFrame, unit_margins: np.ndarray, n_paragraphs: int) -> Margins:
+    """Summarise per-unit margins (rows of a :class:`~pipeline.features.UnitTable` frame) per
+    paragraph."""
+    para = frame["para"].to_numpy()
+    sent = frame["is_sentence"].to_numpy()
+    own = np.full(n_paragraphs, -np.inf)
+    own[para[~sent]] = unit_margins[~sent]
+    best = own.copy()
+    np.maximum.at(best, para[sent], unit_margins[sent])
+    rows = np.flatnonzero(leaf_units(frame))
+    rows = rows[np.lexsort((-unit_margins[rows], para[rows]))]  # by paragraph, most promotional first
+    first = np.r_[True, para[rows][1:] != para[rows][:-1]]
+    top = rows[first]
+    second = np.full(n_paragraphs, _PAD)
+    follows = np.flatnonzero(~first[1:] & first[:-1]) + 1  # second leaf of each paragraph with two or more
+    second[para[rows[follows]]] = unit_margins[rows[follows]]
+    leaf = np.full(n_paragraphs, _PAD)
+    leaf[para[top]] = unit_margins[top]
+    total = np.zeros(n_paragraphs)
+    np.add.at(total, para[rows], unit_margins[rows])
+    count = np.bincount(para[rows], minlength=n_paragraphs).astype(float)
+    length = np.zeros(n_paragraphs)
+    length[para[top]] = (frame["end"].to_numpy() - frame["start"].to_numpy())[top]
+    names = [frozenset()] * n_paragraphs
+    unit_names = frame["names"].to_numpy()
+    for p, row in zip(para[top], top):
+        names[p] = unit_names[row]
+    return Margins(own, best, leaf, second, total, count, length, names)
+
+
+def paragraph_text(units: UnitTable, n_paragraphs: int) -> ParagraphText:
+    """The paragraphs' capitalised words, lengths and the names their leaves hold."""
+    frame = units.frame
+    para = frame["para"].to_numpy()
+    length = np.zeros(n_paragraphs)
+    whole = ~frame["is_sentence"].to_numpy()
+    length[para[whole]] = frame["end"].to_numpy()[whole]
+    leaf_names = [Counter() for _ in range(n_paragraphs)]
+    for p, found in zip(para[leaf_units(frame)], frame["names"].to_numpy()[leaf_units(frame)]):
+        leaf_names[p].update(found)
+    return ParagraphText(list(units.names), length, leaf_names)
 
 
 def _max_of_others(section_id: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -114,7 +208,23 @@ def _name_link(values: np.ndarray, names: list[frozenset[str]], scope: np.ndarra
     return out
 
 
-def _article_features(own: np.ndarray, smax: np.ndarray, kinds: list[str], names: list[frozenset[str]]) -> np.ndarray:
+def _sentence_features(margins: Margins, leaf_names: list[Counter]) -> np.ndarray:
+    """Per paragraph of one article: its most promotional leaf set against the article's other
+    leaves (length, names no other leaf holds, margin above their mean and above their maximum)."""
+    mean = margins.leaf_sum.sum() / max(margins.leaf_count.sum(), 1.0)
+    others = np.maximum(_max_of_others(np.zeros(len(margins.leaf), dtype=int), margins.leaf), margins.leaf_second)
+    in_article: Counter = Counter()
+    for found in leaf_names:
+        in_article.update(found)
+    novel = [sum(1 for name in names if in_article[name] == 1) for names in margins.leaf_names]
+    gaps = np.clip(np.column_stack([margins.leaf - mean, margins.leaf - others]), -2 * _CLIP, 2 * _CLIP)
+    return np.column_stack([np.log1p(margins.leaf_length), novel, gaps])
+
+
+def _article_features(
+    own: np.ndarray, smax: np.ndarray, kinds: list[str], names: list[frozenset[str]], length: np.ndarray,
+    sentences: np.ndarray,
+) -> np.ndarray:
     n = len(own)
     out = np.empty((n, len(CONTEXT_FEATURES)))
     padded = np.concatenate([[_PAD, _PAD], smax, [_PAD, _PAD]])
@@ -155,24 +265,23 @@ def _article_features(own: np.ndarray, smax: np.ndarray, kinds: list[str], names
             smax[i] - median,
             linked[i],
             section_linked[i],
+            np.log1p(length[i]),
+            *sentences[i],
         )
     return out
 
 
-def context_feature_names(experts: Sequence[str] = ()) -> list[str]:
+def context_feature_names(experts: Sequence[str] = (), *, features: Sequence[str] = CONTEXT_FEATURES) -> list[str]:
     """Column names of :func:`context_features`: the general model's block, then one block per
-    specialist, prefixed with its name."""
-    return CONTEXT_FEATURES + [f"{name}:{feature}" for name in experts for feature in CONTEXT_FEATURES]
+    specialist, prefixed with its name (``features``: the per-block names, by default all)."""
+    return list(features) + [f"{name}:{feature}" for name in experts for feature in features]
 
 
 def context_features(
     article_ids: np.ndarray,
-    own: np.ndarray,
-    sentence_max: np.ndarray,
     kinds: list[str],
-    *,
-    experts: Sequence[tuple[np.ndarray, np.ndarray]] = (),
-    names: Sequence[CapitalisedWords] | None = None,
+    blocks: Sequence[Margins],
+    text: ParagraphText,
 ) -> np.ndarray:
     """Context feature matrix for paragraphs listed article by article, in reading order.
 
@@ -180,35 +289,34 @@ def context_features(
     ----------
     article_ids:
         Article key of each paragraph; paragraphs of one article must be contiguous.
-    own, sentence_max:
-        Base-regression margins of each paragraph and of its most promotional sentence.
     kinds:
         Paragraph kinds (heading, list item, paragraph).
-    experts:
-        ``(own, sentence_max)`` margins of each specialist classifier, each adding a block of
-        the same features (see :func:`context_feature_names`).
-    names:
-        Each paragraph's capitalised words (:attr:`pipeline.features.UnitTable.names`), which
-        link paragraphs about the same product; without them nothing is linked.
+    blocks:
+        Margins of the general base regression, then of each specialist classifier
+        (:func:`paragraph_margins`), each adding a block of :data:`CONTEXT_FEATURES`
+        (see :func:`context_feature_names`).
+    text:
+        The paragraphs' names and lengths (:func:`paragraph_text`); names link paragraphs about
+        the same product.
     """
     articles = _article_slices(article_ids)
-    if names is None:
-        linkable = [frozenset()] * len(own)
-    else:  # the same for every block: resolved once
-        linkable = [name for part in articles for name in _article_names(names[part], kinds[part])]
-    blocks = [_margin_block(articles, own, sentence_max, kinds, linkable)]
-    blocks += [_margin_block(articles, e_own, e_smax, kinds, linkable) for e_own, e_smax in experts]
-    return np.hstack(blocks)
+    # The same for every block: resolved once.
+    linkable = [name for part in articles for name in _article_names(text.names[part], kinds[part])]
+    return np.hstack([_margin_block(articles, block, kinds, linkable, text) for block in blocks])
 
 
 def _margin_block(
-    articles: list[slice], own: np.ndarray, sentence_max: np.ndarray, kinds: list[str], names: list[frozenset[str]]
+    articles: list[slice], margins: Margins, kinds: list[str], names: list[frozenset[str]], text: ParagraphText
 ) -> np.ndarray:
     if not articles:
         return np.empty((0, len(CONTEXT_FEATURES)))
-    own_l = np.clip(own, -_CLIP, _CLIP)
-    smax_l = np.clip(np.maximum(own, sentence_max), -_CLIP, _CLIP)
-    return np.vstack([_article_features(own_l[a], smax_l[a], kinds[a], names[a]) for a in articles])
+    own_l = np.clip(margins.own, -_CLIP, _CLIP)
+    smax_l = np.clip(np.maximum(margins.own, margins.best), -_CLIP, _CLIP)
+    return np.vstack([
+        _article_features(own_l[a], smax_l[a], kinds[a], names[a], text.length[a],
+                          _sentence_features(margins.take(np.arange(a.start, a.stop)), text.leaf_names[a]))
+        for a in articles
+    ])
 
 
 def context_pipeline(*, C: float = 1.0) -> Pipeline:

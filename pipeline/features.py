@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
@@ -39,6 +40,7 @@ __all__ = [
     "CapitalisedWords",
     "UnitTable",
     "featurize",
+    "leaf_units",
     "base_pipeline",
     "text_classifier",
     "N_HASH_FEATURES",
@@ -68,8 +70,8 @@ class UnitTable:
     """Feature rows for a batch of paragraphs and their sentences.
 
     ``frame`` has one row per unit with the feature columns plus ``para`` (index of the paragraph
-    in the batch), ``is_sentence``, and ``start``/``end`` (offsets within the paragraph).
-    ``cues`` holds, per paragraph, the cue matches as ``(label, text)`` pairs, and ``names`` its
+    in the batch), ``is_sentence``, ``start``/``end`` (offsets within the paragraph) and ``names``
+    (the unit's capitalised words that are not first in their sentence). ``cues`` holds, per paragraph, the cue matches as ``(label, text)`` pairs, and ``names`` its
     :class:`CapitalisedWords`, from which the context stage links paragraphs about the same product.
     """
 
@@ -225,7 +227,7 @@ def featurize(
         text = doc.text
         common = dict(kind=kind, position=position, index=index, count=count, n_sentences=n_sent)
         row = _unit_row(tokens, text, _count_cues(cue_starts, 0, len(doc)), is_sentence=False, **common)
-        row.update(para=para, start=0, end=len(text))
+        row.update(para=para, start=0, end=len(text), names=capitalised.mid_sentence)
         rows.append(row)
         if n_sent > 1:
             for lo, hi, start_char, end_char in sentences:
@@ -234,11 +236,22 @@ def featurize(
                     continue
                 counts = _count_cues(cue_starts, lo, hi)
                 row = _unit_row(tokens[lo:hi], sentence, counts, is_sentence=True, **common)
-                row.update(para=para, start=start_char, end=end_char)
+                inside = frozenset(info[4] for info in tokens[lo + 1:hi] if info[4])
+                row.update(para=para, start=start_char, end=end_char, names=inside)
                 rows.append(row)
-    frame = pd.DataFrame(rows, columns=["para", "start", "end", "lemmas", "text", *NUMERIC_COLUMNS])
+    frame = pd.DataFrame(rows, columns=["para", "start", "end", "lemmas", "text", "names", *NUMERIC_COLUMNS])
     frame["is_sentence"] = frame["is_sentence"].astype(bool)
     return UnitTable(frame=frame, cues=cues, names=names)
+
+
+def leaf_units(frame: pd.DataFrame) -> np.ndarray:
+    """Mask of the smallest units of a unit table: sentence rows, and the rows of paragraphs
+    that have no sentence rows (one sentence)."""
+    is_sentence = frame["is_sentence"].to_numpy()
+    para = frame["para"].to_numpy()
+    split = np.zeros(int(para.max()) + 1 if len(para) else 0, dtype=bool)
+    split[para[is_sentence]] = True
+    return is_sentence | ~split[para]
 
 
 def base_pipeline(*, C: float = BASE_C, n_features: int = N_HASH_FEATURES) -> Pipeline:

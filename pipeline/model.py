@@ -33,7 +33,7 @@ from sklearn.pipeline import Pipeline
 from spacy.language import Language
 
 from .config import DEFAULT_MODEL_DIR, INFORMATIONAL, MODELS_DIR, PARAGRAPH_COLUMNS, PROMOTIONAL, VOCAB_LIMIT
-from .context import CONTEXT_FEATURES, context_features
+from .context import CONTEXT_FEATURES, FIRST_CONTEXT_FEATURES, context_feature_names, context_features, paragraph_margins, paragraph_text
 from .features import UnitTable, featurize
 from .ingest import Article
 from .preprocess import lemma_table, load_nlp, process, save_nlp
@@ -49,9 +49,11 @@ __all__ = [
     "FORMAT_VERSION",
 ]
 
-# 2: the context stage reads name links (two more features per block); a model saved in
-# another format would score with the wrong columns, so it is refused.
-FORMAT_VERSION = 2
+# 2: the context stage reads name links (two more features per block); 3: it also reads each
+# paragraph's length and its most promotional sentence against the article's others (five more).
+# A format-2 model still scores with the columns it was trained on; older ones are refused.
+FORMAT_VERSION = 3
+_CONTEXT_FEATURES_OF_FORMAT = {2: FIRST_CONTEXT_FEATURES, 3: CONTEXT_FEATURES}
 # Every type the base and context pipelines are built from; anything else in a model file is
 # refused before it is loaded.
 TRUSTED_TYPES = [
@@ -187,14 +189,13 @@ class PromoModel:
         threshold = self.threshold if threshold is None else threshold
         frame = units.frame
         margins, probabilities = base_outputs(self.base, X)
-        own, smax = paragraph_score_arrays(frame, margins, len(paragraphs))
-        experts = [
-            paragraph_score_arrays(frame, expert_margins(expert, X, frame), len(paragraphs)) for expert in self.experts.values()
+        n = len(paragraphs)
+        blocks = [paragraph_margins(frame, margins, n)] + [
+            paragraph_margins(frame, expert_margins(expert, X, frame), n) for expert in self.experts.values()
         ]
-        in_context = context_features(
-            paragraphs["batch_article"].to_numpy(), own, smax, list(paragraphs["kind"]), experts=experts,
-            names=units.names,
-        )
+        in_context = context_features(paragraphs["batch_article"].to_numpy(), list(paragraphs["kind"]), blocks,
+                                      paragraph_text(units, n))
+        in_context = in_context[:, self._context_columns()]
         scores = self.context.predict_proba(in_context)[:, 1]
         flagged = scores >= threshold
         out = paragraphs[["article", "paragraph", "start", "end", "text"]].copy()
@@ -203,6 +204,13 @@ class PromoModel:
         out["cues"] = self._explain(units, in_context, flagged)
         out["sentences"] = self._flag_sentences(frame, margins, probabilities, paragraphs, flagged)
         return out.reset_index(drop=True)
+
+    def _context_columns(self) -> np.ndarray:
+        """Columns of :func:`~pipeline.context.context_features` that this model's context stage
+        was trained on (a model of an earlier format reads fewer)."""
+        features = _CONTEXT_FEATURES_OF_FORMAT[self.meta.get("format_version", FORMAT_VERSION)]
+        every = context_feature_names(list(self.experts))
+        return np.array([every.index(name) for name in context_feature_names(list(self.experts), features=features)])
 
     def _flag_sentences(
         self,
@@ -272,7 +280,7 @@ class PromoModel:
         meta = {
             **self.meta,
             "experts": list(self.experts),
-            "format_version": FORMAT_VERSION,
+            "format_version": self.meta.get("format_version", FORMAT_VERSION),  # a loaded older model keeps its own
             "threshold": self.threshold,
             "sentence_threshold": self.sentence_threshold,
             "versions": library_versions(),
@@ -289,10 +297,10 @@ class PromoModel:
             raise ModelError(f"not a promoflag model directory (no model.json): {path}")
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         saved_format = meta.get("format_version", 1)
-        if saved_format != FORMAT_VERSION:
+        if saved_format not in _CONTEXT_FEATURES_OF_FORMAT:
             raise ModelError(
-                f"model {path} was saved in model format {saved_format}; this promoflag reads format "
-                f"{FORMAT_VERSION}. Retrain it with `promoflag train`."
+                f"model {path} was saved in model format {saved_format}; this promoflag reads formats "
+                f"{', '.join(map(str, _CONTEXT_FEATURES_OF_FORMAT))}. Retrain it with `promoflag train`."
             )
         _warn_on_version_mismatch(meta.get("versions", {}), path)
         return cls(
@@ -305,17 +313,6 @@ class PromoModel:
             meta=meta,
             source=path,
         )
-
-
-def paragraph_score_arrays(frame: pd.DataFrame, unit_scores: np.ndarray, n_paragraphs: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each paragraph's own base score (or margin) and the maximum over it and its sentences."""
-    para = frame["para"].to_numpy()
-    sent = frame["is_sentence"].to_numpy()
-    own = np.full(n_paragraphs, -np.inf)
-    own[para[~sent]] = unit_scores[~sent]
-    smax = own.copy()
-    np.maximum.at(smax, para[sent], unit_scores[sent])
-    return own, smax
 
 
 def library_versions() -> dict[str, str]:

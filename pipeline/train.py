@@ -27,10 +27,9 @@ from sklearn.pipeline import Pipeline
 from spacy.language import Language
 
 from .config import BASE_C, CONTEXT_MASS, EXPERTS, IMPORTED_WEIGHT, SOURCE_MASS
-from .context import context_candidates, context_features
-from .features import NUMERIC_COLUMNS, UnitTable, base_pipeline, text_classifier
-from .model import PromoModel, paragraph_score_arrays
-from .features import featurize
+from .context import context_candidates, context_feature_names, context_features, paragraph_margins, paragraph_text
+from .features import NUMERIC_COLUMNS, UnitTable, base_pipeline, featurize, leaf_units, text_classifier
+from .model import PromoModel
 from .preprocess import build_nlp, lemma_table, process
 
 __all__ = ["TrainingSet", "prepare", "fit", "best_f1_threshold", "data_fingerprint"]
@@ -154,15 +153,6 @@ class _Specialist:
     reads_text: bool = False  # features of its own from the units' text, rather than ``X``
 
 
-def _leaf_units(frame: pd.DataFrame) -> np.ndarray:
-    """Sentence rows, and the rows of paragraphs that have no sentence rows (one sentence)."""
-    is_sentence = frame["is_sentence"].to_numpy()
-    para = frame["para"].to_numpy()
-    split = np.zeros(int(para.max()) + 1 if len(para) else 0, dtype=bool)
-    split[para[is_sentence]] = True
-    return is_sentence | ~split[para]
-
-
 def _specialists(data: TrainingSet, recipes: dict[str, dict]) -> dict[str, _Specialist]:
     """The specialist classifiers this training set can teach: those whose sources are present
     with at least one promotional row.
@@ -173,7 +163,7 @@ def _specialists(data: TrainingSet, recipes: dict[str, dict]) -> dict[str, _Spec
     sentence of an otherwise informational paragraph."""
     unit_para = data.units.frame["para"].to_numpy()
     sources = data.paragraphs["source"].to_numpy()
-    leaves = _leaf_units(data.units.frame)
+    leaves = leaf_units(data.units.frame)
     out = {}
     for name, recipe in recipes.items():
         rows = np.isin(sources, list(recipe["sources"]))[unit_para]
@@ -274,22 +264,17 @@ def fit(
         for (learner, inputs, rows, weights), oof in zip(learners, oof_units):
             oof[~in_fold] = _fold_margins(learner, inputs, data.y, in_fold & rows, ~in_fold, weights)
     n = len(data.paragraphs)
-    own, smax = paragraph_score_arrays(data.units.frame, oof_units[0], n)
-    expert_scores = [paragraph_score_arrays(data.units.frame, oof, n) for oof in oof_units[1:]]
+    blocks = [paragraph_margins(data.units.frame, oof, n) for oof in oof_units]
     kinds = data.paragraphs["kind"].tolist()
-    names = data.units.names
-    Xc = context_features(data.paragraphs["batch_article"].to_numpy(), own, smax, kinds, experts=expert_scores,
-                          names=names)
+    para_text = paragraph_text(data.units, n)
+    Xc = context_features(data.paragraphs["batch_article"].to_numpy(), kinds, blocks, para_text)
     y_par = data.y_paragraph
     # Imported corrections are single paragraphs without their labelled neighbours: they teach
     # the base classifier, not the context stage.
     whole = (data.paragraphs["source"] != "imported").to_numpy()
     excerpt, excerpt_key = _excerpts(data.paragraphs["batch_article"].to_numpy(), whole)
-    X_excerpt = context_features(
-        excerpt_key, own[excerpt], smax[excerpt], [kinds[i] for i in excerpt],
-        experts=[(e_own[excerpt], e_smax[excerpt]) for e_own, e_smax in expert_scores],
-        names=[names[i] for i in excerpt],
-    )
+    X_excerpt = context_features(excerpt_key, [kinds[i] for i in excerpt], [block.take(excerpt) for block in blocks],
+                                 para_text.take(excerpt))
 
     def context_rows(paragraphs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Context-stage training rows for these paragraphs: their own, plus the excerpts cut
@@ -354,12 +339,13 @@ def fit(
                        "context_mass": CONTEXT_MASS if context_mass is None else context_mass,
                        "experts": {name: spec.recipe for name, spec in specialists.items()}},
             "promotional_cues": promotional_cues,
-            "context_stage": {"learner": chosen, "out_of_fold_pr_auc": learner_scores},
+            "context_stage": {"learner": chosen, "out_of_fold_pr_auc": learner_scores,
+                              "features": context_feature_names(list(specialists))},
             "training_data": describe(data.paragraphs),
         },
     )
     oof = data.paragraphs[["source", "article", "group", "index", "label"]].copy()
-    oof["oof_base"] = smax
+    oof["oof_base"] = blocks[0].best
     oof["oof_score"] = oof_final
     return model, oof
 

@@ -7,7 +7,15 @@ import pandas as pd
 import pytest
 from sklearn.pipeline import Pipeline
 
-from pipeline.context import CONTEXT_FEATURES, boosted_context, context_feature_names, context_features
+from pipeline.context import (
+    CONTEXT_FEATURES,
+    boosted_context,
+    context_feature_names,
+    context_features,
+    paragraph_margins,
+    paragraph_text,
+)
+from pipeline.features import CapitalisedWords
 from pipeline.ingest import discover, read_articles
 from pipeline.model import PromoModel
 from pipeline.sources import load_team
@@ -66,12 +74,13 @@ def test_a_specialist_without_promotional_rows_is_left_out(tmp_path, tiny_corpus
 
 
 def test_a_sentence_specialist_learns_from_sentences_and_one_sentence_paragraphs_only(tmp_path, tiny_corpus):
-    from pipeline.train import _leaf_units, _specialists
+    from pipeline.features import leaf_units
+    from pipeline.train import _specialists
 
     data = prepare(_mixed_sources(tiny_corpus(tmp_path / "corpus")))
     frame = data.units.frame
     rows = _specialists(data, NATIVE_ADS_TEXT)["native_ads"].rows
-    leaves = _leaf_units(frame)
+    leaves = leaf_units(frame)
     split = frame.loc[frame["is_sentence"], "para"].unique()
     assert not leaves[(~frame["is_sentence"] & frame["para"].isin(split)).to_numpy()].any()
     assert leaves[frame["is_sentence"].to_numpy()].all()
@@ -140,12 +149,63 @@ def test_paragraphs_are_linked_by_the_names_they_share():
     assert units.names[3] == ({"sleep", "researchers", "harvard"}, {"harvard"})
     assert "zentora" in units.names[2].mid_sentence and "zentora" in units.names[0].anywhere
     smax = np.array([0.5, -3.0, 4.0, -2.0, -1.0])
-    X = context_features(np.zeros(5), smax, smax, kinds, names=units.names)
+    blocks = [paragraph_margins(units.frame, smax[units.frame["para"].to_numpy()], 5)]
+    text = paragraph_text(units, 5)
+    X = context_features(np.zeros(5), kinds, blocks, text)
     linked = X[:, CONTEXT_FEATURES.index("name_link")]
     in_section = X[:, CONTEXT_FEATURES.index("section_name_link")]
     assert linked[0] == 4.0 and linked[2] == 0.5, "the heading and the pitch share Zentora"
     assert linked[3] == -1.0 and linked[4] == -2.0, "Harvard links the two research paragraphs"
     assert linked[1] == in_section[1] == -8.0, "Sleep opens sentences only: not a name, no link"
     assert in_section[0] == 4.0, "the heading's section holds the pitch"
-    without = context_features(np.zeros(5), smax, smax, kinds)
+    nameless = text._replace(names=[CapitalisedWords(frozenset(), frozenset())] * 5)
+    without = context_features(np.zeros(5), kinds, blocks, nameless)
     assert (without[:, CONTEXT_FEATURES.index("name_link")] == -8.0).all()
+
+
+def test_the_most_promotional_sentence_is_set_against_the_rest_of_its_article():
+    from pipeline.features import featurize
+    from pipeline.preprocess import build_nlp, process
+
+    texts = [
+        "Melatonin is a hormone made by the pineal gland. Levels rise in the evening.",
+        "Doses of 0.5 to 3 mg are studied. Many of us sleep better with Dormivo gummies, a favourite of Harvard nurses.",
+        "A trial at Harvard found little effect on total sleep.",
+    ]
+    kinds = ["paragraph"] * 3
+    units = featurize(process(build_nlp(), texts), kinds, [(i, 3) for i in range(3)])
+    frame = units.frame
+    # every unit scores -2, except the Dormivo sentence (5) and the last paragraph (-1)
+    margins = np.full(len(frame), -2.0)
+    dormivo = frame["text"].str.contains("Dormivo").to_numpy()
+    margins[dormivo] = 5.0
+    margins[(frame["para"] == 2).to_numpy()] = -1.0
+    block = paragraph_margins(frame, margins, 3)
+    np.testing.assert_array_equal(block.leaf, [-2.0, 5.0, -1.0])
+    np.testing.assert_array_equal(block.leaf_second, [-2.0, -2.0, -8.0])  # one leaf: the pad
+    np.testing.assert_array_equal(block.leaf_count, [2, 2, 1])
+    assert block.leaf_names[1] == {"dormivo", "harvard"}
+    X = context_features(np.zeros(3), kinds, [block], paragraph_text(units, 3))
+
+    def column(name):
+        return X[:, CONTEXT_FEATURES.index(name)]
+
+    # Harvard is named in two paragraphs, Dormivo in one sentence only
+    np.testing.assert_array_equal(column("sentence_novel_names"), [0, 1, 0])
+    mean = (-2.0 * 3 + 5.0 - 1.0) / 5
+    np.testing.assert_allclose(column("sentence_above_mean"), [-2.0 - mean, 5.0 - mean, -1.0 - mean])
+    np.testing.assert_allclose(column("sentence_above_others"), [-7.0, 6.0, -6.0])
+    sentence = frame.loc[dormivo & frame["is_sentence"].to_numpy(), "text"].iat[0]
+    np.testing.assert_allclose(column("sentence_length")[1], np.log1p(len(sentence)))
+    np.testing.assert_allclose(column("paragraph_length"), np.log1p([len(t) for t in texts]))
+
+
+def test_a_model_of_the_previous_format_scores_with_the_columns_it_was_trained_on():
+    from pipeline.model import PromoModel
+
+    legacy = PromoModel(nlp=None, base=None, context=None, experts={"native_ads": None}, meta={"format_version": 2})
+    columns = legacy._context_columns()
+    names = context_feature_names(["native_ads"])
+    assert [names[i] for i in columns] == context_feature_names(["native_ads"], features=CONTEXT_FEATURES[:19])
+    current = PromoModel(nlp=None, base=None, context=None, experts={"native_ads": None})
+    assert len(current._context_columns()) == 2 * len(CONTEXT_FEATURES)
