@@ -458,7 +458,8 @@ def _context_text(meta: dict) -> str:
     if not stage:
         return "a logistic regression"
     scores = ", ".join(f"{name} {score:.3f}" for name, score in stage["out_of_fold_pr_auc"].items())
-    return f"learner: {stage['learner']}, chosen by out-of-fold PR-AUC on the training data ({scores})"
+    read = f" over {len(stage['features'])} features (model format {meta.get('format_version')})" if "features" in stage else ""
+    return f"learner: {stage['learner']}{read}, chosen by out-of-fold PR-AUC on the training data ({scores})"
 
 
 def refresh_model_card(model_dir: Path) -> Path | None:

@@ -58,7 +58,7 @@ def test_model_of_another_format_is_refused_with_what_to_do(model_copy):
     meta = json.loads((model_copy / "model.json").read_text())
     meta["format_version"] = 1
     (model_copy / "model.json").write_text(json.dumps(meta))
-    with pytest.raises(ModelError, match="format 1.*reads format 2.*promoflag train"):
+    with pytest.raises(ModelError, match="format 1.*reads formats 2, 3.*promoflag train"):
         load_model(model_copy)
 
 
