@@ -153,8 +153,9 @@ def paragraph_text(units: UnitTable, n_paragraphs: int) -> ParagraphText:
     length = np.zeros(n_paragraphs)
     whole = ~frame["is_sentence"].to_numpy()
     length[para[whole]] = frame["end"].to_numpy()[whole]
+    leaves = leaf_units(frame)
     leaf_names = [Counter() for _ in range(n_paragraphs)]
-    for p, found in zip(para[leaf_units(frame)], frame["names"].to_numpy()[leaf_units(frame)]):
+    for p, found in zip(para[leaves], frame["names"].to_numpy()[leaves]):
         leaf_names[p].update(found)
     return ParagraphText(list(units.names), length, leaf_names)
 

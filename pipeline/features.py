@@ -71,7 +71,8 @@ class UnitTable:
 
     ``frame`` has one row per unit with the feature columns plus ``para`` (index of the paragraph
     in the batch), ``is_sentence``, ``start``/``end`` (offsets within the paragraph) and ``names``
-    (the unit's capitalised words that are not first in their sentence). ``cues`` holds, per paragraph, the cue matches as ``(label, text)`` pairs, and ``names`` its
+    (the unit's capitalised words that are not first in their sentence). ``cues`` holds, per
+    paragraph, the cue matches as ``(label, text)`` pairs, and ``names`` its
     :class:`CapitalisedWords`, from which the context stage links paragraphs about the same product.
     """
 

@@ -33,7 +33,14 @@ from sklearn.pipeline import Pipeline
 from spacy.language import Language
 
 from .config import DEFAULT_MODEL_DIR, INFORMATIONAL, MODELS_DIR, PARAGRAPH_COLUMNS, PROMOTIONAL, VOCAB_LIMIT
-from .context import CONTEXT_FEATURES, FIRST_CONTEXT_FEATURES, context_feature_names, context_features, paragraph_margins, paragraph_text
+from .context import (
+    CONTEXT_FEATURES,
+    FIRST_CONTEXT_FEATURES,
+    context_feature_names,
+    context_features,
+    paragraph_margins,
+    paragraph_text,
+)
 from .features import UnitTable, featurize
 from .ingest import Article
 from .preprocess import lemma_table, load_nlp, process, save_nlp
