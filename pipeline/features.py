@@ -97,7 +97,7 @@ _NO_NAMES = CapitalisedWords(frozenset(), frozenset())
 # input is a lexical attribute (the lemmatizer runs in lookup mode), so the answer never depends
 # on context; caching it replaces a Python call per token with a dict lookup.
 _TokenInfo = tuple[str | None, bool, bool, int, str | None]
-_TOKEN_CACHE: dict[tuple[int, int], _TokenInfo] = {}
+_TOKEN_CACHE: dict[tuple[int, int, bool], _TokenInfo] = {}
 _TOKEN_CACHE_LIMIT = 500_000  # bounded, so a long run over new words keeps memory flat
 
 
@@ -132,10 +132,14 @@ def _doc_tokens(doc: Doc, lemma_table) -> tuple[list[_TokenInfo], list[tuple[int
         cache.clear()
     vocab = doc.vocab
     infos, starts, idx, initial, inside = [], [], [], set(), set()
+    # Without a lemma table a word's norm is its lower case: such entries must never serve a
+    # call that has the table (a test featurizing without it changed later scores in-process).
+    no_table = lemma_table is None
     for i, (orth, lemma, sent_start, char) in enumerate(doc.to_array(["ORTH", "LEMMA", "SENT_START", "IDX"]).tolist()):
-        info = cache.get((orth, lemma))
+        key = (orth, lemma, no_table)
+        info = cache.get(key)
         if info is None:
-            info = cache[(orth, lemma)] = _token_info(vocab, orth, lemma, lemma_table)
+            info = cache[key] = _token_info(vocab, orth, lemma, lemma_table)
         infos.append(info)
         idx.append(char)
         if sent_start == 1 or i == 0:
