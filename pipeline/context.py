@@ -209,17 +209,24 @@ def _name_link(values: np.ndarray, names: list[frozenset[str]], scope: np.ndarra
     return out
 
 
-def _sentence_features(margins: Margins, leaf_names: list[Counter]) -> np.ndarray:
-    """Per paragraph of one article: its most promotional leaf set against the article's other
-    leaves (length, names no other leaf holds, margin above their mean and above their maximum)."""
-    mean = margins.leaf_sum.sum() / max(margins.leaf_count.sum(), 1.0)
-    others = np.maximum(_max_of_others(np.zeros(len(margins.leaf), dtype=int), margins.leaf), margins.leaf_second)
-    in_article: Counter = Counter()
+def _sentence_features(margins: Margins, part: slice, in_article: Counter) -> np.ndarray:
+    """Per paragraph of one article (``part`` of ``margins``): its most promotional leaf set
+    against the article's other leaves (length, names no other leaf holds, margin above their
+    mean and above their maximum). ``in_article`` counts the article's leaves holding each name."""
+    leaf = margins.leaf[part]
+    mean = margins.leaf_sum[part].sum() / max(margins.leaf_count[part].sum(), 1.0)
+    others = np.maximum(_max_of_others(np.zeros(len(leaf), dtype=int), leaf), margins.leaf_second[part])
+    novel = [sum(1 for name in names if in_article[name] == 1) for names in margins.leaf_names[part]]
+    gaps = np.clip(np.column_stack([leaf - mean, leaf - others]), -2 * _CLIP, 2 * _CLIP)
+    return np.column_stack([np.log1p(margins.leaf_length[part]), novel, gaps])
+
+
+def _leaf_name_counts(leaf_names: list[Counter]) -> Counter:
+    """How many leaves of an article hold each name."""
+    total: Counter = Counter()
     for found in leaf_names:
-        in_article.update(found)
-    novel = [sum(1 for name in names if in_article[name] == 1) for names in margins.leaf_names]
-    gaps = np.clip(np.column_stack([margins.leaf - mean, margins.leaf - others]), -2 * _CLIP, 2 * _CLIP)
-    return np.column_stack([np.log1p(margins.leaf_length), novel, gaps])
+        total.update(found)
+    return total
 
 
 def _article_features(
@@ -303,11 +310,17 @@ def context_features(
     articles = _article_slices(article_ids)
     # The same for every block: resolved once.
     linkable = [name for part in articles for name in _article_names(text.names[part], kinds[part])]
-    return np.hstack([_margin_block(articles, block, kinds, linkable, text) for block in blocks])
+    name_counts = [_leaf_name_counts(text.leaf_names[part]) for part in articles]
+    return np.hstack([_margin_block(articles, block, kinds, linkable, text, name_counts) for block in blocks])
 
 
 def _margin_block(
-    articles: list[slice], margins: Margins, kinds: list[str], names: list[frozenset[str]], text: ParagraphText
+    articles: list[slice],
+    margins: Margins,
+    kinds: list[str],
+    names: list[frozenset[str]],
+    text: ParagraphText,
+    name_counts: list[Counter],
 ) -> np.ndarray:
     if not articles:
         return np.empty((0, len(CONTEXT_FEATURES)))
@@ -315,8 +328,8 @@ def _margin_block(
     smax_l = np.clip(np.maximum(margins.own, margins.best), -_CLIP, _CLIP)
     return np.vstack([
         _article_features(own_l[a], smax_l[a], kinds[a], names[a], text.length[a],
-                          _sentence_features(margins.take(np.arange(a.start, a.stop)), text.leaf_names[a]))
-        for a in articles
+                          _sentence_features(margins, a, counts))
+        for a, counts in zip(articles, name_counts)
     ])
 
 
