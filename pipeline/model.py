@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import sklearn
 import skops.io as sio
+from skops.io.exceptions import UntrustedTypesFoundException
 import spacy
 from sklearn.pipeline import Pipeline
 from spacy.language import Language
@@ -120,18 +121,19 @@ def _dump_skops(obj, path: Path) -> None:
 def _load_skops(path: Path):
     if not path.is_file():
         raise ModelError(f"model file missing: {path}")
+    # skops audits every type in the file before it builds any object, so one pass both checks
+    # and loads; the file is read a second time only to name what was refused.
     try:
-        found = sio.get_untrusted_types(file=path)
-    except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError) as exc:
-        # A pickle (or anything else) renamed to .skops: never unpickled, refused outright.
-        raise ModelError(f"{path} is not a skops model file ({exc}); it was not loaded") from None
-    untrusted = [t for t in found if t not in TRUSTED_TYPES]
-    if untrusted:
+        return sio.load(path, trusted=TRUSTED_TYPES)
+    except UntrustedTypesFoundException:
+        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
         raise ModelError(
             f"{path} contains types promoflag does not trust: {', '.join(sorted(untrusted))}. "
             "It was not loaded; retrain the model with `promoflag train`."
-        )
-    return sio.load(path, trusted=TRUSTED_TYPES)
+        ) from None
+    except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError) as exc:
+        # A pickle (or anything else) renamed to .skops: never unpickled, refused outright.
+        raise ModelError(f"{path} is not a skops model file ({exc}); it was not loaded") from None
 
 
 @dataclass
