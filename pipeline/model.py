@@ -121,6 +121,15 @@ def _dump_skops(obj, path: Path) -> None:
 def _load_skops(path: Path):
     if not path.is_file():
         raise ModelError(f"model file missing: {path}")
+    # Anything but a skops archive (say a pickle renamed to .skops) is refused before skops reads
+    # it, so that a real model file which fails to build keeps its own error below.
+    try:
+        with zipfile.ZipFile(path) as archive:
+            is_skops = "schema.json" in archive.namelist()
+    except zipfile.BadZipFile:
+        is_skops = False
+    if not is_skops:
+        raise ModelError(f"{path} is not a skops model file (no skops schema in it); it was not loaded")
     # skops audits every type in the file before it builds any object, so one pass both checks
     # and loads; the file is read a second time only to name what was refused.
     try:
@@ -131,9 +140,11 @@ def _load_skops(path: Path):
             f"{path} contains types promoflag does not trust: {', '.join(sorted(untrusted))}. "
             "It was not loaded; retrain the model with `promoflag train`."
         ) from None
-    except (zipfile.BadZipFile, KeyError, ValueError, json.JSONDecodeError) as exc:
-        # A pickle (or anything else) renamed to .skops: never unpickled, refused outright.
-        raise ModelError(f"{path} is not a skops model file ({exc}); it was not loaded") from None
+    except Exception as exc:  # skops raises whatever the estimator being rebuilt raises
+        raise ModelError(
+            f"{path} could not be rebuilt ({type(exc).__name__}: {exc}); it may have been written by "
+            "other library versions (see `versions` in model.json). Retrain it with `promoflag train`."
+        ) from exc
 
 
 @dataclass

@@ -38,9 +38,30 @@ def model_copy(tmp_path) -> Path:
 def test_pickle_payload_is_refused_and_never_runs(model_copy, tmp_path):
     marker = tmp_path / MARKER
     (model_copy / "base.skops").write_bytes(pickle.dumps(_RunsCode(marker)))
-    with pytest.raises(ModelError, match="base.skops"):
+    with pytest.raises(ModelError, match=r"base\.skops is not a skops model file"):
         load_model(model_copy)
     assert not marker.exists(), "the payload ran"
+
+
+def test_skops_file_that_fails_to_build_keeps_its_own_error(model_copy):
+    """A genuine skops archive whose objects cannot be rebuilt (as after a library upgrade) is
+    not misreported as some other kind of file."""
+    import zipfile
+
+    original = model_copy / "context.skops"
+    with zipfile.ZipFile(original) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    # Every JSON-held value in the file is made unreadable: the types still pass the audit.
+    schema = members["schema.json"].decode()
+    broken = schema.replace('"is_json": true', '"is_json": true, "content": "{not json"')
+    assert broken != schema
+    members["schema.json"] = broken.encode()
+    with zipfile.ZipFile(original, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(ModelError, match=r"context\.skops could not be rebuilt \(\w+Error: ") as caught:
+        load_model(model_copy)
+    assert "Retrain" in str(caught.value)
 
 
 def test_untrusted_type_in_skops_file_is_refused(model_copy, tmp_path):
