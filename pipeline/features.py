@@ -297,10 +297,13 @@ def base_pipeline(*, C: float = BASE_C, n_features: int = N_HASH_FEATURES) -> Pi
     return Pipeline([("features", features), ("classifier", classifier)])
 
 
-def text_classifier(*, C: float, n_features: int = 2**20) -> Pipeline:
+def text_classifier(
+    *, C: float, n_features: int = 2**20, char_analyzer: str = "char_wb", char_ngrams: Sequence[int] = (3, 6)
+) -> Pipeline:
     """A specialist's own classifier over a unit's raw text: hashed word 1-2-grams and character
-    3-6-grams, TF-IDF weighted (sublinear counts, rarity learnt from its training rows), then a
-    logistic regression fit to the default tolerance.
+    n-grams (``char_analyzer`` ``"char_wb"`` within words or ``"char"`` across them, lengths
+    ``char_ngrams``), TF-IDF weighted (sublinear counts, rarity learnt from its training rows),
+    then a logistic regression fit to the default tolerance.
 
     Native ads written into chatbot answers praise one brand in words an answer would not
     otherwise use; raw words with their rarity weighed catch that better than the base features
@@ -308,13 +311,17 @@ def text_classifier(*, C: float, n_features: int = 2**20) -> Pipeline:
     here, 0.85 for the same regression over the base features). Hashing rather than a vocabulary
     keeps the saved model small and quick to load: a 20,000-term vocabulary scored the same but
     took 30 s to load (README, "How the recipe was chosen")."""
+    if char_analyzer not in ("char", "char_wb"):
+        raise ValueError(f"char_analyzer must be 'char' or 'char_wb', not {char_analyzer!r}")
+    low, high = char_ngrams
 
     def tfidf(analyzer: str, ngram_range: tuple[int, int]) -> Pipeline:
         counts = HashingVectorizer(analyzer=analyzer, ngram_range=ngram_range, n_features=n_features,
                                    alternate_sign=False, norm=None)
         return Pipeline([("counts", counts), ("tfidf", TfidfTransformer(sublinear_tf=True))])
 
-    features = ColumnTransformer([("words", tfidf("word", (1, 2)), "text"), ("chars", tfidf("char_wb", (3, 6)), "text")])
+    features = ColumnTransformer([("words", tfidf("word", (1, 2)), "text"),
+                                  ("chars", tfidf(char_analyzer, (int(low), int(high))), "text")])
     # Stopped at a tolerance of 1e-3, as the base regression is, it scored Webis answers at F1 0.87
     # instead of 0.92 (vocabulary features, Webis sentences).
     classifier = LogisticRegression(C=C, class_weight="balanced", max_iter=1000)

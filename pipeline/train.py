@@ -158,10 +158,10 @@ def _specialists(data: TrainingSet, recipes: dict[str, dict]) -> dict[str, _Spec
     with at least one promotional row.
 
     A recipe names its ``sources``, ``C`` and ``source_mass``; ``features: "text"`` gives it
-    its own (:func:`~pipeline.features.text_classifier`, with ``n_features`` hashed columns per
-    analyzer if given) instead of the base features, and ``units: "sentences"`` trains it on
-    sentences alone, for promotion that sits in one sentence of an otherwise informational
-    paragraph."""
+    its own (:func:`~pipeline.features.text_classifier`, taking the recipe's ``n_features``,
+    ``char_analyzer`` and ``char_ngrams`` where given) instead of the base features, and
+    ``units: "sentences"`` trains it on sentences alone, for promotion that sits in one
+    sentence of an otherwise informational paragraph."""
     unit_para = data.units.frame["para"].to_numpy()
     sources = data.paragraphs["source"].to_numpy()
     leaves = leaf_units(data.units.frame)
@@ -176,8 +176,8 @@ def _specialists(data: TrainingSet, recipes: dict[str, dict]) -> dict[str, _Spec
         C = recipe.get("C", 1.0)
         reads_text = recipe.get("features", "base") == "text"
         if reads_text:
-            size = {"n_features": recipe["n_features"]} if "n_features" in recipe else {}
-            classifier = text_classifier(C=C, **size)
+            options = {key: recipe[key] for key in ("n_features", "char_analyzer", "char_ngrams") if key in recipe}
+            classifier = text_classifier(C=C, **options)
         else:
             classifier = LogisticRegression(C=C, class_weight="balanced", tol=1e-3, max_iter=500)
         out[name] = _Specialist(dict(recipe), classifier, rows, weights, reads_text)

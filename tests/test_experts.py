@@ -23,7 +23,8 @@ from pipeline.train import fit, prepare
 
 NATIVE_ADS = {"native_ads": {"sources": ["webis", "medquad"], "C": 4.0, "source_mass": {"medquad": 0.3}}}
 # the shipped recipe's form: features of its own from the text, trained on sentences
-NATIVE_ADS_TEXT = {"native_ads": {**NATIVE_ADS["native_ads"], "features": "text", "units": "sentences"}}
+NATIVE_ADS_TEXT = {"native_ads": {**NATIVE_ADS["native_ads"], "features": "text", "units": "sentences",
+                                   "char_analyzer": "char", "char_ngrams": (1, 4)}}
 
 
 def _mixed_sources(corpus) -> pd.DataFrame:
@@ -54,9 +55,18 @@ def test_a_specialist_is_trained_saved_and_scores_the_same_after_loading(tmp_pat
     assert isinstance(loaded.experts["native_ads"], Pipeline) == (recipe is NATIVE_ADS_TEXT)
     if recipe is NATIVE_ADS_TEXT:  # hashed, so no vocabulary swells the file
         assert (tmp_path / "model" / "expert-native_ads.skops").stat().st_size < 2_000_000
+        chars = loaded.experts["native_ads"].named_steps["features"].named_transformers_["chars"].named_steps["counts"]
+        assert (chars.analyzer, chars.ngram_range) == ("char", (1, 4))  # the recipe's, not the defaults
     after = loaded.score_articles(articles)
     pd.testing.assert_frame_equal(before, after)
     assert len(after) > 0
+
+
+def test_text_classifier_refuses_an_unknown_character_analyzer():
+    from pipeline.features import text_classifier
+
+    with pytest.raises(ValueError, match="'chars'"):
+        text_classifier(C=1.0, char_analyzer="chars")
 
 
 def test_a_specialist_without_promotional_rows_is_left_out(tmp_path, tiny_corpus):
