@@ -16,6 +16,7 @@ format, loaded against an explicit list of trusted types, so loading runs no cod
 
 from __future__ import annotations
 
+import io
 import json
 import platform
 import warnings
@@ -121,21 +122,22 @@ def _dump_skops(obj, path: Path) -> None:
 def _load_skops(path: Path):
     if not path.is_file():
         raise ModelError(f"model file missing: {path}")
+    data = path.read_bytes()  # read once: checked, audited and built from memory
     # Anything but a skops archive (say a pickle renamed to .skops) is refused before skops reads
     # it, so that a real model file which fails to build keeps its own error below.
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
             is_skops = "schema.json" in archive.namelist()
     except zipfile.BadZipFile:
         is_skops = False
     if not is_skops:
         raise ModelError(f"{path} is not a skops model file (no skops schema in it); it was not loaded")
-    # skops audits every type in the file before it builds any object, so one pass both checks
-    # and loads; the file is read a second time only to name what was refused.
+    # skops audits every type in the archive before it builds any object, so one pass both checks
+    # and loads; the separate scan runs only to name what was refused.
     try:
-        return sio.load(path, trusted=TRUSTED_TYPES)
+        return sio.load(io.BytesIO(data), trusted=TRUSTED_TYPES)
     except UntrustedTypesFoundException:
-        untrusted = [t for t in sio.get_untrusted_types(file=path) if t not in TRUSTED_TYPES]
+        untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in TRUSTED_TYPES]
         raise ModelError(
             f"{path} contains types promoflag does not trust: {', '.join(sorted(untrusted))}. "
             "It was not loaded; retrain the model with `promoflag train`."
