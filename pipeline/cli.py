@@ -19,7 +19,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .config import BASE_C, BATCH_ARTICLES, DEFAULT_MODEL_DIR, MODELS_DIR
+from .config import BASE_C, BATCH_ARTICLES, DEFAULT_MODEL_DIR, INNER_FOLDS, MODELS_DIR
 
 __all__ = ["main", "EXIT_OK", "EXIT_FLAGGED", "EXIT_USAGE", "EXIT_UNREADABLE", "EXIT_STOPPED", "EXIT_INTERRUPTED"]
 
@@ -70,6 +70,9 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--corpus", default=None, help="corpus folder with articles/ and labels/ (default: corpus/)")
     train.add_argument("--medquad-groups", type=int, default=1500, help="MedQuAD documents sampled for training")
     train.add_argument("--folds", type=int, default=4, help="grouped folds for the context stage and thresholds")
+    train.add_argument("--inner-folds", choices=("topic", "group"), default=INNER_FOLDS,
+                       help="what those folds keep whole: a team-corpus topic, or an article "
+                            f"(Webis: a product) (default: {INNER_FOLDS})")
     train.add_argument("--C", type=float, default=BASE_C, help=f"inverse regularisation of the base regression (default: {BASE_C})")
     train.add_argument("--context", choices=("logistic", "boosted", "auto"), default="auto",
                        help="context-stage learner; auto picks by out-of-fold PR-AUC on the training data (default: auto)")
@@ -247,7 +250,7 @@ def _run_train(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     model, path = train_model(sources, out=Path(args.out or DEFAULT_MODEL_DIR), corpus_dir=corpus, folds=args.folds, C=args.C,
                               source_mass=mass, context_mass=context_mass, context=args.context,
-                              experts={} if args.no_experts else None,
+                              experts={} if args.no_experts else None, inner_folds=args.inner_folds,
                               medquad_groups=args.medquad_groups, verbose=not args.quiet)
     print(f"Model written to {path} (threshold {model.threshold:.3f}).")
     return EXIT_OK

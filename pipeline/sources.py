@@ -139,9 +139,21 @@ def _label_frame(labels_dir: Path) -> pd.DataFrame:
     return read_label_files(sorted(labels_dir.glob("*.jsonl")))
 
 
+def _catalog_topics(corpus_dir: Path) -> dict[str, str]:
+    """Each article's topic from the corpus's ``catalog.csv`` (none without one)."""
+    path = corpus_dir / "catalog.csv"
+    if not path.is_file():
+        return {}
+    catalog = pd.read_csv(path, usecols=["article", "topic"], dtype=str)
+    return dict(zip(catalog["article"], catalog["topic"]))
+
+
 def load_team(*, articles_dir: Path = ARTICLES_DIR, labels_dir: Path = LABELS_DIR) -> pd.DataFrame:
-    """Paragraphs of the team corpus with their labels."""
-    return _labelled_folder("team", articles_dir, _label_frame(labels_dir))
+    """Paragraphs of the team corpus with their labels, and each article's ``topic`` where the
+    corpus's ``catalog.csv`` (beside ``articles/``) names one."""
+    frame = _labelled_folder("team", articles_dir, _label_frame(labels_dir))
+    frame["topic"] = frame["article"].map(_catalog_topics(articles_dir.parent))
+    return frame
 
 
 def load_seeds(*, seeds_dir: Path = SEEDS_DIR, labels_dir: Path = LABELS_DIR) -> pd.DataFrame:

@@ -26,13 +26,13 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from spacy.language import Language
 
-from .config import BASE_C, CONTEXT_MASS, EXPERTS, IMPORTED_WEIGHT, SOURCE_MASS
+from .config import BASE_C, CONTEXT_MASS, EXPERTS, IMPORTED_WEIGHT, INNER_FOLDS, SOURCE_MASS
 from .context import context_candidates, context_feature_names, context_features, paragraph_margins, paragraph_text
 from .features import NUMERIC_COLUMNS, UnitTable, base_pipeline, featurize, leaf_units, text_classifier
 from .model import PromoModel
 from .preprocess import build_nlp, lemma_table, process
 
-__all__ = ["TrainingSet", "prepare", "fit", "best_f1_threshold", "data_fingerprint"]
+__all__ = ["TrainingSet", "prepare", "fit", "best_f1_threshold", "data_fingerprint", "inner_fold_groups"]
 
 
 @dataclass
@@ -133,6 +133,22 @@ def source_weights(sources: np.ndarray, mass: dict[str, float] | None = None, *,
     return weights
 
 
+def inner_fold_groups(paragraphs: pd.DataFrame, by: str = INNER_FOLDS) -> np.ndarray:
+    """What each inner fold of :func:`fit` keeps whole, per paragraph: its ``group`` (an article,
+    a Webis product) with ``by="group"``; with ``by="topic"`` a team-corpus paragraph's topic
+    instead, where the catalog names one."""
+    groups = paragraphs["group"].astype(str).to_numpy()
+    if by == "group":
+        return groups
+    if by != "topic":
+        raise ValueError(f"inner folds can keep 'group' or 'topic' whole, not {by!r}")
+    if "topic" not in paragraphs:
+        return groups
+    topic = paragraphs["topic"]
+    by_topic = ((paragraphs["source"] == "team") & topic.notna()).to_numpy()
+    return np.where(by_topic, ("topic:" + topic.fillna("").astype(str)).to_numpy(dtype=object), groups)
+
+
 def _group_folds(groups: np.ndarray, n_splits: int):
     n_groups = len(np.unique(groups))
     return GroupKFold(n_splits=max(2, min(n_splits, n_groups))).split(np.zeros(len(groups)), groups=groups)
@@ -228,6 +244,7 @@ def fit(
     source_mass: dict[str, float] | None = None,
     context_mass: dict[str, float] | None = None,
     experts: dict[str, dict] | None = None,
+    inner_folds: str = INNER_FOLDS,
     meta: dict | None = None,
 ) -> tuple[PromoModel, pd.DataFrame]:
     """Train a model on a prepared training set.
@@ -238,7 +255,8 @@ def fit(
     :func:`pipeline.context.context_candidates`), or ``"auto"`` to pick one by its out-of-fold
     PR-AUC on this training data. ``experts`` maps a specialist's name to its ``sources``, ``C``
     and ``source_mass`` (default :data:`pipeline.config.EXPERTS`; ``{}`` for none); a specialist
-    whose sources hold no promotional paragraph here is left out.
+    whose sources hold no promotional paragraph here is left out. ``inner_folds`` says what the
+    inner folds keep whole (:func:`inner_fold_groups`, default :data:`pipeline.config.INNER_FOLDS`).
 
     Returns the model and its out-of-fold paragraph predictions (``oof_score`` from the context
     stage, ``oof_base`` the largest base margin over the paragraph and its sentences), on which
@@ -247,7 +265,7 @@ def fit(
     classifier = base_pipeline(C=C).named_steps["classifier"]
     # Fold models only feed the context stage, which recalibrates: the plain regression will do.
     fold_classifier = classifier.estimator
-    para_groups = data.paragraphs["group"].to_numpy()
+    para_groups = inner_fold_groups(data.paragraphs, inner_folds)
     unit_para = data.units.frame["para"].to_numpy()
     sources = data.paragraphs["source"].to_numpy()
     unit_weights = source_weights(sources, source_mass)[unit_para]
@@ -336,7 +354,7 @@ def fit(
         meta={
             **(meta or {}),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "params": {"C": C, "context_C": context_C, "folds": folds,
+            "params": {"C": C, "context_C": context_C, "folds": folds, "inner_folds": inner_folds,
                        "source_mass": SOURCE_MASS if source_mass is None else source_mass,
                        "context_mass": CONTEXT_MASS if context_mass is None else context_mass,
                        "experts": {name: spec.recipe for name, spec in specialists.items()}},

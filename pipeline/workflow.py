@@ -24,6 +24,7 @@ from .config import (
     BOOTSTRAP_RESAMPLES,
     CONTEXT_MASS,
     EXPERTS,
+    INNER_FOLDS,
     PROJECT_ROOT,
     SOURCE_MASS,
 )
@@ -71,10 +72,11 @@ def code_version() -> str:
 def _fit_kwargs(recipe: dict) -> dict:
     """Arguments of :func:`pipeline.train.fit` that reproduce a recorded recipe (a recipe from
     before specialists existed had none; one from before ``context_mass`` weighed the context
-    stage like the base classifier)."""
+    stage like the base classifier; one from before ``inner_folds`` kept articles whole)."""
     return {"folds": recipe.get("folds", 4), "C": recipe.get("C", 1.0), "source_mass": recipe.get("source_mass"),
             "context_mass": recipe.get("context_mass", recipe.get("source_mass")),
-            "context": recipe.get("context", "logistic"), "experts": recipe.get("experts", {})}
+            "context": recipe.get("context", "logistic"), "experts": recipe.get("experts", {}),
+            "inner_folds": recipe.get("inner_folds", "group")}
 
 
 # What a model from before recipes were recorded was trained with.
@@ -109,6 +111,7 @@ def train_model(
     context_mass: dict[str, float] | None = None,
     context: str = "auto",
     experts: dict[str, dict] | None = None,
+    inner_folds: str = INNER_FOLDS,
     verbose: bool = True,
 ) -> tuple[PromoModel, Path]:
     """Train on the named sources and save the model directory.
@@ -118,7 +121,9 @@ def train_model(
     :data:`pipeline.config.SOURCE_MASS`), ``context_mass`` in the context stage and threshold
     (default :data:`pipeline.config.CONTEXT_MASS`);
     ``context`` names the context learner (``logistic``, ``boosted``, or ``auto``); ``experts``
-    the specialist classifiers (default :data:`pipeline.config.EXPERTS`, ``{}`` for none).
+    the specialist classifiers (default :data:`pipeline.config.EXPERTS`, ``{}`` for none);
+    ``inner_folds`` what training's inner folds keep whole (``group`` or ``topic``, default
+    :data:`pipeline.config.INNER_FOLDS`).
     """
     started = time.perf_counter()
     paragraphs = load_sources(sources, corpus_dir=corpus_dir, medquad_groups=medquad_groups)
@@ -129,7 +134,7 @@ def train_model(
     experts = dict(EXPERTS if experts is None else experts)
     recipe = {"sources": list(sources), "medquad_groups": medquad_groups, "folds": folds,
               "C": C, "source_mass": source_mass, "context_mass": context_mass, "context": context,
-              "experts": experts}
+              "experts": experts, "inner_folds": inner_folds}
     if corpus_dir is not None:
         recipe["corpus_dir"] = str(corpus_dir)
     model, oof = fit(data, **_fit_kwargs(recipe), meta={"recipe": recipe, "code_version": code_version()})

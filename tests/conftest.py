@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipeline.config import DEFAULT_MODEL_DIR, SEEDS_DIR
@@ -54,11 +55,11 @@ def article_folder(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def tiny_corpus():
-    """Make a small corpus folder (articles/ and labels/) from the team corpus: half of the
-    articles carry promotion, half do not."""
+    """Make a small corpus folder (articles/, labels/ and catalog.csv) from the team corpus:
+    half of the articles carry promotion, half do not."""
     import shutil
 
-    from pipeline.config import ARTICLES_DIR, LABELS_DIR
+    from pipeline.config import ARTICLES_DIR, CORPUS_DIR, LABELS_DIR
     from pipeline.sources import read_label_files
 
     def make(root: Path, n_articles: int = 14) -> Path:
@@ -71,6 +72,8 @@ def tiny_corpus():
             shutil.copy(ARTICLES_DIR / name, root / "articles" / name)
         labels[labels["article"].isin(chosen)].drop(columns=["file", "line"]).to_json(
             root / "labels" / "team.jsonl", orient="records", lines=True)
+        catalog = pd.read_csv(CORPUS_DIR / "catalog.csv")
+        catalog[catalog["article"].isin(chosen)].to_csv(root / "catalog.csv", index=False)
         return root
 
     return make

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
+import pytest
 
 from pipeline.evaluate import metrics_by_source
-from pipeline.sources import load_medquad, load_seeds, load_webis
-from pipeline.train import _unit_labels, source_weights
+from pipeline.sources import load_medquad, load_seeds, load_team, load_webis
+from pipeline.train import _unit_labels, inner_fold_groups, source_weights
 
 
 def test_webis_reader_groups_twins_and_labels_the_ad(tmp_path):
@@ -86,3 +88,28 @@ def test_metrics_by_source_answer_level():
     m = metrics_by_source(frame)["webis"]
     assert m["answer_level"]["answers"] == 2 and m["answer_level"]["precision"] == 0.5
     assert m["recall"] == 1.0 and m["precision"] == 0.5
+
+
+def test_team_articles_carry_their_catalog_topic(tmp_path, tiny_corpus):
+    corpus = tiny_corpus(tmp_path / "corpus")
+    paragraphs = load_team(articles_dir=corpus / "articles", labels_dir=corpus / "labels")
+    catalog = pd.read_csv(corpus / "catalog.csv").set_index("article")["topic"]
+    assert paragraphs["topic"].notna().all()
+    assert (paragraphs["topic"] == paragraphs["article"].map(catalog)).all()
+
+    (corpus / "catalog.csv").unlink()  # a corpus without a catalog still loads, without topics
+    assert load_team(articles_dir=corpus / "articles", labels_dir=corpus / "labels")["topic"].isna().all()
+
+
+def test_inner_folds_keep_a_team_topic_whole_and_other_groups_as_they_are():
+    paragraphs = pd.DataFrame({
+        "source": ["team", "team", "team", "webis", "medquad"],
+        "group": ["team:a.txt", "team:b.txt", "team:c.txt", "webis:Brand", "medquad:7"],
+        "topic": ["sleep", "sleep", None, "banking", None],
+    })
+    assert list(inner_fold_groups(paragraphs, "topic")) == [
+        "topic:sleep", "topic:sleep", "team:c.txt", "webis:Brand", "medquad:7"]
+    assert list(inner_fold_groups(paragraphs, "group")) == list(paragraphs["group"])
+    assert list(inner_fold_groups(paragraphs.drop(columns="topic"), "topic")) == list(paragraphs["group"])
+    with pytest.raises(ValueError, match="'round'"):
+        inner_fold_groups(paragraphs, "round")

@@ -32,6 +32,7 @@ def test_train_evaluate_score_on_tiny_corpus(tmp_path, article_folder, tiny_corp
     assert main(["train", "--sources", "team", "--corpus", str(corpus), "--out", str(model_dir), "--folds", "2", "--quiet"]) == 0
     meta = json.loads((model_dir / "model.json").read_text())
     assert meta["recipe"]["sources"] == ["team"] and meta["training_data"]["sha256"]
+    assert meta["recipe"]["inner_folds"] == "topic" == meta["params"]["inner_folds"]
     assert "team" in meta["cv_metrics"]["by_source"]
 
     assert main(["evaluate", "--model", str(model_dir), "--folds", "2", "--no-loso", "--quiet"]) == 0
