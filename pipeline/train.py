@@ -133,7 +133,7 @@ def source_weights(sources: np.ndarray, mass: dict[str, float] | None = None, *,
     return weights
 
 
-def inner_fold_groups(paragraphs: pd.DataFrame, by: str = INNER_FOLDS) -> np.ndarray:
+def inner_fold_groups(paragraphs: pd.DataFrame, *, by: str = INNER_FOLDS) -> np.ndarray:
     """What each inner fold of :func:`fit` keeps whole, per paragraph: its ``group`` (an article,
     a Webis product) with ``by="group"``; with ``by="topic"`` a team-corpus paragraph's topic
     instead, where the catalog names one."""
@@ -265,7 +265,7 @@ def fit(
     classifier = base_pipeline(C=C).named_steps["classifier"]
     # Fold models only feed the context stage, which recalibrates: the plain regression will do.
     fold_classifier = classifier.estimator
-    para_groups = inner_fold_groups(data.paragraphs, inner_folds)
+    para_groups = inner_fold_groups(data.paragraphs, by=inner_folds)
     unit_para = data.units.frame["para"].to_numpy()
     sources = data.paragraphs["source"].to_numpy()
     unit_weights = source_weights(sources, source_mass)[unit_para]

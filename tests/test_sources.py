@@ -107,9 +107,9 @@ def test_inner_folds_keep_a_team_topic_whole_and_other_groups_as_they_are():
         "group": ["team:a.txt", "team:b.txt", "team:c.txt", "webis:Brand", "medquad:7"],
         "topic": ["sleep", "sleep", None, "banking", None],
     })
-    assert list(inner_fold_groups(paragraphs, "topic")) == [
+    assert list(inner_fold_groups(paragraphs, by="topic")) == [
         "topic:sleep", "topic:sleep", "team:c.txt", "webis:Brand", "medquad:7"]
-    assert list(inner_fold_groups(paragraphs, "group")) == list(paragraphs["group"])
-    assert list(inner_fold_groups(paragraphs.drop(columns="topic"), "topic")) == list(paragraphs["group"])
+    assert list(inner_fold_groups(paragraphs, by="group")) == list(paragraphs["group"])
+    assert list(inner_fold_groups(paragraphs.drop(columns="topic"), by="topic")) == list(paragraphs["group"])
     with pytest.raises(ValueError, match="'round'"):
-        inner_fold_groups(paragraphs, "round")
+        inner_fold_groups(paragraphs, by="round")
